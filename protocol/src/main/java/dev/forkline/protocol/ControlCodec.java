@@ -1,0 +1,199 @@
+package dev.forkline.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The one place where control messages and {@link WorkerStats} become JSON lines and back.
+ *
+ * <p>Format: one JSON object per line with a {@code "type"} field, e.g.
+ * {@code {"type":"ready","pid":4242,"slot":0,"generation":1,"port":3000}}. Unknown fields are ignored
+ * so that a newer worker can talk to an older supervisor during a rolling upgrade.
+ */
+public final class ControlCodec {
+    /** Control lines are small; anything longer is not ours. */
+    public static final int MAX_LINE = 16 * 1024;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(4)
+                    .maxStringLength(MAX_LINE)
+                    .maxNumberLength(20)
+                    .build())
+            .build();
+
+    /** A line that is not a valid control message. */
+    public static final class MalformedMessageException extends IllegalArgumentException {
+        public MalformedMessageException(String message) {
+            super(message);
+        }
+
+        public MalformedMessageException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private ControlCodec() {
+    }
+
+    /** Encodes a message as one line of JSON, without the line terminator. */
+    public static String encode(ControlMessage message) {
+        StringWriter w = new StringWriter(160);
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            g.writeStartObject();
+            if (message instanceof ControlMessage.Ready r) {
+                g.writeStringField("type", "ready");
+                g.writeNumberField("pid", r.pid());
+                g.writeNumberField("slot", r.slot());
+                g.writeNumberField("generation", r.generation());
+                g.writeNumberField("port", r.port());
+            } else if (message instanceof ControlMessage.Heartbeat h) {
+                g.writeStringField("type", "heartbeat");
+                writeStatsFields(g, h.stats());
+            } else if (message instanceof ControlMessage.Fatal f) {
+                g.writeStringField("type", "fatal");
+                g.writeNumberField("exit_code", f.exitCode());
+                g.writeStringField("reason", f.reason());
+            } else if (message instanceof ControlMessage.Drain) {
+                g.writeStringField("type", "drain");
+            } else if (message instanceof ControlMessage.Stop) {
+                g.writeStringField("type", "stop");
+            } else {
+                throw new IllegalArgumentException("unknown message " + message);
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return w.toString();
+    }
+
+    /** Encodes worker stats as the one-line JSON body of the {@code INFO} response. */
+    public static String encodeInfo(WorkerStats stats) {
+        StringWriter w = new StringWriter(200);
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            g.writeStartObject();
+            writeStatsFields(g, stats);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return w.toString();
+    }
+
+    /** Decodes the body of an {@code INFO} response. */
+    public static WorkerStats decodeInfo(String line) {
+        return stats(fields(line));
+    }
+
+    /**
+     * Decodes one control line.
+     *
+     * @throws MalformedMessageException if the line is not a JSON object with a known {@code type}
+     *     and the fields that type needs
+     */
+    public static ControlMessage decode(String line) {
+        Map<String, Object> f = fields(line);
+        Object type = f.get("type");
+        if (!(type instanceof String t)) {
+            throw new MalformedMessageException("control message without a string \"type\"");
+        }
+        return switch (t) {
+            case "ready" -> new ControlMessage.Ready(
+                    longField(f, "pid"), intField(f, "slot"), intField(f, "generation"), intField(f, "port"));
+            case "heartbeat" -> new ControlMessage.Heartbeat(stats(f));
+            case "fatal" -> new ControlMessage.Fatal(intField(f, "exit_code"), stringField(f, "reason"));
+            case "drain" -> new ControlMessage.Drain();
+            case "stop" -> new ControlMessage.Stop();
+            default -> throw new MalformedMessageException("unknown control message type \"" + t + "\"");
+        };
+    }
+
+    private static void writeStatsFields(JsonGenerator g, WorkerStats s) throws IOException {
+        g.writeNumberField("pid", s.pid());
+        g.writeNumberField("slot", s.slot());
+        g.writeNumberField("generation", s.generation());
+        g.writeNumberField("uptime_ms", s.uptimeMillis());
+        g.writeNumberField("connections", s.connections());
+        g.writeNumberField("accepted", s.accepted());
+        g.writeNumberField("requests", s.requests());
+        g.writeNumberField("bytes_in", s.bytesIn());
+        g.writeNumberField("bytes_out", s.bytesOut());
+    }
+
+    private static WorkerStats stats(Map<String, Object> f) {
+        return new WorkerStats(
+                longField(f, "pid"), intField(f, "slot"), intField(f, "generation"),
+                longField(f, "uptime_ms"), longField(f, "connections"), longField(f, "accepted"),
+                longField(f, "requests"), longField(f, "bytes_in"), longField(f, "bytes_out"));
+    }
+
+    /** Reads a flat JSON object of strings and integers; nested values are skipped. */
+    private static Map<String, Object> fields(String line) {
+        if (line == null || line.length() > MAX_LINE) {
+            throw new MalformedMessageException("control line missing or longer than " + MAX_LINE + " chars");
+        }
+        Map<String, Object> fields = new HashMap<>();
+        try (JsonParser p = JSON.createParser(line)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new MalformedMessageException("control message is not a JSON object");
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                switch (v) {
+                    case VALUE_STRING -> fields.put(name, p.getText());
+                    case VALUE_NUMBER_INT -> fields.put(name, p.getNumberValue());
+                    case START_OBJECT, START_ARRAY -> p.skipChildren();
+                    default -> {
+                        // booleans, floats and nulls are not part of any message: ignore, as unknown fields
+                    }
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw new MalformedMessageException("control message is not a flat JSON object");
+            }
+            if (p.nextToken() != null) {
+                throw new MalformedMessageException("trailing data after the control message");
+            }
+        } catch (IOException e) {
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new MalformedMessageException("control message is not valid JSON: " + why, e);
+        }
+        return fields;
+    }
+
+    private static long longField(Map<String, Object> f, String name) {
+        Object v = f.get(name);
+        if (v instanceof Integer || v instanceof Long) {
+            return ((Number) v).longValue();
+        }
+        throw new MalformedMessageException("field \"" + name + "\" missing or not an integer");
+    }
+
+    private static int intField(Map<String, Object> f, String name) {
+        long v = longField(f, name);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new MalformedMessageException("field \"" + name + "\" out of range");
+        }
+        return (int) v;
+    }
+
+    private static String stringField(Map<String, Object> f, String name) {
+        Object v = f.get(name);
+        if (v instanceof String s) {
+            return s;
+        }
+        throw new MalformedMessageException("field \"" + name + "\" missing or not a string");
+    }
+}

@@ -1,0 +1,71 @@
+package dev.forkline.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ControlCodecTest {
+
+    private static final WorkerStats STATS = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000);
+
+    @Test
+    void everyMessageSurvivesARoundTrip() {
+        List<ControlMessage> messages = List.of(
+                new ControlMessage.Ready(4242, 0, 1, 3000),
+                new ControlMessage.Heartbeat(STATS),
+                new ControlMessage.Fatal(3, "cannot listen on 0.0.0.0:3000: Address already in use \"quoted\"\n"),
+                new ControlMessage.Drain(),
+                new ControlMessage.Stop());
+        for (ControlMessage m : messages) {
+            String line = ControlCodec.encode(m);
+            assertThat(line).doesNotContain("\n");
+            assertThat(ControlCodec.decode(line)).isEqualTo(m);
+        }
+    }
+
+    @Test
+    void readyIsTheDocumentedJsonLine() {
+        assertThat(ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, 3000)))
+                .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,\"port\":3000}");
+    }
+
+    @Test
+    void infoCarriesIdentityAndCounters() {
+        String info = ControlCodec.encodeInfo(STATS);
+        assertThat(info).isEqualTo("{\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"
+                + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000}");
+        assertThat(ControlCodec.decodeInfo(info)).isEqualTo(STATS);
+    }
+
+    @Test
+    void ignoresUnknownFieldsSoOlderSupervisorsCanReadNewerWorkers() {
+        assertThat(ControlCodec.decode("{\"type\":\"drain\",\"why\":\"reload\",\"extra\":{\"a\":[1,2]},\"f\":1.5,\"b\":true}"))
+                .isEqualTo(new ControlMessage.Drain());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "", "   ", "null", "[]", "\"ready\"", "{", "{}", "{\"type\":1}", "{\"type\":\"nope\"}",
+        "{\"type\":\"ready\"}", "{\"type\":\"ready\",\"pid\":\"x\",\"slot\":0,\"generation\":1,\"port\":1}",
+        "{\"type\":\"ready\",\"pid\":1,\"slot\":99999999999,\"generation\":1,\"port\":1}",
+        "{\"type\":\"drain\"} trailing", "{\"type\":\"drain\"}{\"type\":\"drain\"}",
+        "{\"type\":\"fatal\",\"exit_code\":3}"
+    })
+    void rejectsMalformedLinesWithOneException(String line) {
+        assertThatThrownBy(() -> ControlCodec.decode(line))
+                .isInstanceOf(ControlCodec.MalformedMessageException.class);
+    }
+
+    @Test
+    void rejectsOverlongAndDeeplyNestedInput() {
+        String deep = "{\"type\":\"drain\",\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+        assertThatThrownBy(() -> ControlCodec.decode(deep)).isInstanceOf(ControlCodec.MalformedMessageException.class);
+        String longLine = "{\"type\":\"drain\",\"x\":\"" + "a".repeat(ControlCodec.MAX_LINE) + "\"}";
+        assertThatThrownBy(() -> ControlCodec.decode(longLine))
+                .isInstanceOf(ControlCodec.MalformedMessageException.class);
+    }
+}

@@ -1,0 +1,127 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.config.ConfigException;
+import dev.forkline.config.ConfigLoader;
+import dev.forkline.config.Setting;
+import dev.forkline.logging.Logs;
+import dev.forkline.os.Signals;
+import dev.forkline.protocol.ExitCodes;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/** {@code java -jar forkline.jar}: read and check the configuration, then run the {@link Supervisor}. */
+final class SupervisorMain {
+    private static final Logger LOG = Logger.getLogger(SupervisorMain.class.getName());
+    private static final Path MIGRATE_REQ = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
+
+    private SupervisorMain() {
+    }
+
+    static int run() {
+        Logs.init("supervisor");
+        Vertx vertx = Vertx.vertx(new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setWorkerPoolSize(1)
+                .setFileSystemOptions(new FileSystemOptions()
+                        .setFileCachingEnabled(false)
+                        .setClassPathResolvingEnabled(false)));
+        SupervisorConfig config;
+        try {
+            Map<String, String> values = ConfigLoader.load(vertx).toCompletionStage().toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            warnAboutUnknownNames(values);
+            config = SupervisorConfig.from(values);
+        } catch (ConfigException e) {
+            return configError(e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ConfigException c) {
+                return configError(c);
+            }
+            LOG.severe("cannot read the configuration: " + e.getCause());
+            return ExitCodes.CONFIG;
+        } catch (Exception e) {
+            LOG.severe("cannot read the configuration: " + e);
+            return ExitCodes.CONFIG;
+        }
+        Logs.setLevel(config.logLevel());
+
+        String listen = config.worker().host() + ":" + config.worker().port();
+        String busy = portInUse(config);
+        if (busy != null) {
+            LOG.severe("cannot listen on " + listen + ": " + busy
+                    + " (another server holds the port; set FORKLINE_PORT to a free one)");
+            return ExitCodes.BOOT;
+        }
+        warnAboutConnectionMigration();
+        LOG.info("forkline starting " + config.workers() + " workers on " + listen
+                + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+
+        Supervisor supervisor = new Supervisor(config);
+        for (String name : new String[] {"INT", "TERM"}) {
+            // Handlers only enqueue: the supervisor's loop thread does the work.
+            Signals.handle(name, () -> supervisor.enqueue(new Event.SignalReceived(name)));
+        }
+        try {
+            return supervisor.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.CRASH;
+        }
+    }
+
+    private static int configError(ConfigException e) {
+        LOG.severe(e.getMessage());
+        return ExitCodes.CONFIG;
+    }
+
+    /**
+     * Binds the port once without SO_REUSEPORT before any worker starts: workers bind with
+     * SO_REUSEPORT, which would silently share the port with another Forkline (or any reuse-port
+     * server of the same user) instead of failing as nginx does.
+     */
+    private static String portInUse(SupervisorConfig config) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(config.worker().host(), config.worker().port()));
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Without net.ipv4.tcp_migrate_req=1 (Linux 5.14+), connections still in the accept queue of a
+     * worker's listener when that worker exits or reloads are reset instead of being moved to a live
+     * worker. The setting is per network namespace.
+     */
+    private static void warnAboutConnectionMigration() {
+        try {
+            String v = Files.readString(MIGRATE_REQ).strip();
+            if (!v.equals("1")) {
+                LOG.warning("net.ipv4.tcp_migrate_req=" + v + ": connections queued on a worker that exits are reset,"
+                        + " not moved to a live worker; to lose none: sysctl -w net.ipv4.tcp_migrate_req=1"
+                        + " (Docker: --sysctl net.ipv4.tcp_migrate_req=1)");
+            }
+        } catch (IOException e) {
+            LOG.warning("this kernel has no net.ipv4.tcp_migrate_req (Linux 5.14+): connections queued on a"
+                    + " worker that exits are reset, not moved to a live worker");
+        }
+    }
+
+    private static void warnAboutUnknownNames(Map<String, String> values) {
+        for (String name : values.keySet()) {
+            if (!Setting.isKnown(name)) {
+                LOG.warning(name + " is not a Forkline setting and is ignored (see the README for the list)");
+            }
+        }
+    }
+}

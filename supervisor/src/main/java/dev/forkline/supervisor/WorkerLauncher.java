@@ -1,0 +1,107 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.config.ConfigLoader;
+import dev.forkline.protocol.ControlCodec;
+import dev.forkline.protocol.LineReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * Starts worker JVMs. A JVM cannot fork, so, like Unicorn's {@code Process.spawn}, the supervisor
+ * starts a fresh process: the same java binary and the same class path, with the worker's slot,
+ * generation and validated settings in its environment. Its stdin and stdout are pipes (the control
+ * channel); its stderr is the supervisor's, so logs of all processes arrive in one stream.
+ */
+final class WorkerLauncher {
+    private static final Logger LOG = Logger.getLogger(WorkerLauncher.class.getName());
+
+    /**
+     * Chosen for a process that holds one event loop and little heap: a small serial-GC heap, exit
+     * (and be respawned) rather than limp on after an OutOfMemoryError, no hsperfdata file, and class
+     * data sharing when an archive is there but never required.
+     */
+    static final List<String> DEFAULT_JVM_OPTIONS = List.of(
+            "-XX:+UseSerialGC",
+            "-Xms16m",
+            "-Xmx128m",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:-UsePerfData",
+            "-Xshare:auto");
+
+    private static final String WORKER_MAIN = "dev.forkline.worker.WorkerMain";
+
+    private final SupervisorConfig config;
+    private final Consumer<Event> events;
+    private final List<String> command;
+
+    WorkerLauncher(SupervisorConfig config, Consumer<Event> events) {
+        this.config = config;
+        this.events = events;
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(DEFAULT_JVM_OPTIONS);
+        cmd.addAll(config.workerJvmOptions()); // later options win in HotSpot
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(WORKER_MAIN);
+        this.command = List.copyOf(cmd);
+    }
+
+    WorkerProcess spawn(int slot, int generation) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .redirectOutput(ProcessBuilder.Redirect.PIPE)
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        Map<String, String> env = pb.environment();
+        // The worker gets the settings as the supervisor resolved them, not the file again.
+        env.remove(ConfigLoader.CONFIG_FILE_VARIABLE);
+        env.putAll(config.worker().toEnvironment());
+        env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(java.util.Locale.ROOT));
+        env.put("FORKLINE_SLOT", Integer.toString(slot));
+        env.put("FORKLINE_GENERATION", Integer.toString(generation));
+        WorkerProcess worker = new WorkerProcess(slot, generation, pb.start(), System.nanoTime());
+        Thread reader = new Thread(() -> readControlChannel(worker), "worker-" + slot + "-pid-" + worker.pid);
+        reader.setDaemon(true);
+        reader.start();
+        return worker;
+    }
+
+    /** Reads the worker's messages until EOF, then waits for the process and reports its exit. */
+    private void readControlChannel(WorkerProcess worker) {
+        LineReader reader = new LineReader(worker.process.getInputStream(), ControlCodec.MAX_LINE);
+        try {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                try {
+                    events.accept(new Event.FromWorker(worker, ControlCodec.decode(line)));
+                } catch (ControlCodec.MalformedMessageException e) {
+                    LOG.warning(worker.name() + " sent a malformed control line (" + e.getMessage() + "): "
+                            + abbreviate(line));
+                }
+            }
+        } catch (IOException e) {
+            LOG.warning(worker.name() + ": control channel read failed: " + e.getMessage());
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                events.accept(new Event.WorkerExited(worker, worker.process.waitFor()));
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+    }
+}

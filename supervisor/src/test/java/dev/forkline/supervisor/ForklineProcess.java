@@ -1,0 +1,276 @@
+package dev.forkline.supervisor;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The real {@code forkline.jar}, started as users start it ({@code java -jar}), observed only from
+ * outside: its log on stderr, its child processes, the sockets the OS shows, the protocol.
+ * {@link #close()} ends only the processes this fixture started, by PID.
+ */
+final class ForklineProcess implements AutoCloseable {
+    static final Pattern READY = Pattern.compile("worker (\\d+) pid (\\d+) ready");
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    final Process process;
+    final int port;
+    private final List<String> log = new ArrayList<>();
+    /** Every worker seen, as handles: a handle knows its start time, so it never kills a reused PID. */
+    private final Set<ProcessHandle> seenDescendants = new HashSet<>();
+
+    private ForklineProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+        Thread t = new Thread(this::pumpLog, "forkline-log-" + process.pid());
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static Path jar() {
+        String p = System.getProperty("forkline.jar");
+        if (p == null) {
+            throw new IllegalStateException("system property forkline.jar is not set (run through Maven failsafe)");
+        }
+        return Path.of(p);
+    }
+
+    /** Starts the jar on a free loopback port with {@code settings} added to the environment. */
+    static ForklineProcess start(Map<String, String> settings) throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("FORKLINE_HOST", "127.0.0.1");
+        env.put("FORKLINE_PORT", Integer.toString(freePort()));
+        env.putAll(settings);
+        return startExactly(env, List.of());
+    }
+
+    /** Starts the jar with exactly these settings (nothing added) and these extra arguments. */
+    static ForklineProcess startExactly(Map<String, String> settings, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
+        pb.environment().putAll(settings);
+        int port;
+        try {
+            port = Integer.parseInt(settings.getOrDefault("FORKLINE_PORT", "3000"));
+        } catch (NumberFormatException e) {
+            port = -1; // a test of a bad port value
+        }
+        return new ForklineProcess(pb.start(), port);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    private void pumpLog() {
+        try (BufferedReader r = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                synchronized (log) {
+                    log.add(line);
+                    log.notifyAll();
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+    }
+
+    /** A copy of every log line so far. */
+    List<String> log() {
+        synchronized (log) {
+            return List.copyOf(log);
+        }
+    }
+
+    int logSize() {
+        synchronized (log) {
+            return log.size();
+        }
+    }
+
+    /** Waits for a log line at index {@code from} or later that matches, and returns its match. */
+    Matcher awaitLog(Pattern pattern, int from, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (log) {
+            int i = from;
+            while (true) {
+                for (; i < log.size(); i++) {
+                    Matcher m = pattern.matcher(log.get(i));
+                    if (m.find()) {
+                        return m;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no log line matching /" + pattern + "/ within " + timeout
+                            + "; the log was:\n" + String.join("\n", log));
+                }
+                try {
+                    log.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError("interrupted", e);
+                }
+            }
+        }
+    }
+
+    Matcher awaitLog(String regex) {
+        return awaitLog(Pattern.compile(regex), 0, START_TIMEOUT);
+    }
+
+    /** Waits for "all N workers ready" and returns slot → pid of the workers that logged ready. */
+    Map<Integer, Long> awaitAllReady() {
+        awaitLog("all \\d+ workers ready");
+        Map<Integer, Long> bySlot = new HashMap<>();
+        for (String line : log()) {
+            Matcher m = READY.matcher(line);
+            if (m.find()) {
+                bySlot.put(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
+            }
+        }
+        return bySlot;
+    }
+
+    /** The supervisor's live child processes: the workers. */
+    Set<Long> workerPids() {
+        List<ProcessHandle> children = process.toHandle().children().filter(ProcessHandle::isAlive).toList();
+        seenDescendants.addAll(children);
+        return children.stream().map(ProcessHandle::pid).collect(Collectors.toSet());
+    }
+
+    /** Sends a signal by name (TERM, KILL, STOP, HUP, ...) to a process with kill(1). */
+    static void signal(long pid, String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(pid)).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -s " + name + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    void signal(String name) {
+        signal(pid(), name);
+    }
+
+    /** Waits for the supervisor to exit and returns its exit code. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("forkline did not exit within " + timeout + "; the log was:\n"
+                    + String.join("\n", log()));
+        }
+        return process.exitValue();
+    }
+
+    /**
+     * PIDs of processes that have a listening TCP socket on {@code port}, read from /proc: the
+     * inode of each LISTEN entry of /proc/net/tcp{,6}, then which process holds an fd on it.
+     */
+    static Map<Long, Integer> listenersOn(int port, Set<Long> candidates) throws IOException {
+        Set<String> inodes = new HashSet<>();
+        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+            Path p = Path.of(table);
+            if (!Files.exists(p)) {
+                continue;
+            }
+            for (String row : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+                String[] f = row.trim().split("\\s+");
+                String local = f[1];
+                int localPort = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
+                if (localPort == port && f[3].equals("0A")) { // 0A = TCP_LISTEN
+                    inodes.add(f[9]);
+                }
+            }
+        }
+        Map<Long, Integer> count = new HashMap<>();
+        for (long pid : candidates) {
+            Path fds = Path.of("/proc", Long.toString(pid), "fd");
+            try (var list = Files.list(fds)) {
+                for (Path fd : (Iterable<Path>) list::iterator) {
+                    Optional<String> target = readLink(fd);
+                    if (target.isPresent() && target.get().startsWith("socket:[")) {
+                        String inode = target.get().substring(8, target.get().length() - 1);
+                        if (inodes.contains(inode)) {
+                            count.merge(pid, 1, Integer::sum);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // process gone: holds nothing
+            }
+        }
+        return count;
+    }
+
+    private static Optional<String> readLink(Path p) {
+        try {
+            return Optional.of(Files.readSymbolicLink(p).toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Whether a plain (non-reuse-port) bind of the port succeeds: nothing listens on it. */
+    static boolean portFree(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        workerPidsQuietly();
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+        for (ProcessHandle worker : seenDescendants) {
+            worker.destroyForcibly();
+        }
+    }
+
+    private void workerPidsQuietly() {
+        try {
+            process.toHandle().descendants().forEach(seenDescendants::add);
+        } catch (RuntimeException e) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** Bad input at start: one clear line, a distinct non-zero exit, nothing left running. */
+class StartupErrorsIT {
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            FORKLINE_PORT            | abc   | FORKLINE_PORT=abc is invalid: expected an integer from 1 to 65535
+            FORKLINE_PORT            | 70000 | FORKLINE_PORT=70000 is invalid: expected an integer from 1 to 65535
+            FORKLINE_WORKERS         | 0     | FORKLINE_WORKERS=0 is invalid: expected auto or an integer from 1 to 1024
+            FORKLINE_WORKERS         | many  | FORKLINE_WORKERS=many is invalid: expected auto or an integer from 1 to 1024
+            FORKLINE_IDLE_TIMEOUT    | soon  | FORKLINE_IDLE_TIMEOUT=soon is invalid: expected a duration from 100ms to 24h
+            FORKLINE_SHUTDOWN_TIMEOUT| -1    | FORKLINE_SHUTDOWN_TIMEOUT=-1 is invalid: expected a duration
+            FORKLINE_MAX_LINE        | 1     | FORKLINE_MAX_LINE=1 is invalid: expected an integer from 16 to 16777216
+            FORKLINE_LOG_LEVEL       | loud  | FORKLINE_LOG_LEVEL=loud is invalid: expected one of debug, info, warn, error
+            FORKLINE_CONFIG          | /nonexistent.json | FORKLINE_CONFIG=/nonexistent.json is invalid: expected a readable
+            """)
+    void refusesABadValueWithOneLineAndExitCode2(String variable, String value, String message) throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(variable, value))) {
+            int code = forkline.awaitExit(Duration.ofSeconds(30));
+            List<String> log = forkline.log();
+
+            assertThat(code).isEqualTo(2);
+            assertThat(log).hasSize(1);
+            assertThat(log.get(0)).contains("ERROR").contains(message);
+            assertThat(log).noneMatch(l -> l.contains("spawned"));
+        }
+    }
+
+    @Test
+    void refusesAPortThatIsAlreadyTakenWithOneLineAndExitCode3() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_PORT", Integer.toString(port)))) {
+                int code = forkline.awaitExit(Duration.ofSeconds(30));
+
+                assertThat(code).isEqualTo(3);
+                assertThat(forkline.log()).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
+                        .contains("cannot listen on 127.0.0.1:" + port).contains("Address already in use");
+                assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));
+                assertThat(forkline.process.toHandle().descendants()).isEmpty();
+            }
+        }
+    }
+}

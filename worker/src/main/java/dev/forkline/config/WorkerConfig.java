@@ -1,0 +1,44 @@
+package dev.forkline.config;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a worker needs to serve. The supervisor validates it before it starts any worker and hands it
+ * to every worker through the environment ({@link #toEnvironment()}), so a worker reads exactly what
+ * the supervisor read, whatever mix of file, environment and system properties it came from.
+ */
+public record WorkerConfig(
+        String host,
+        int port,
+        int maxLine,
+        Duration idleTimeout,
+        int maxConnections,
+        Duration drainTimeout,
+        Duration heartbeatInterval) {
+
+    public static WorkerConfig from(Map<String, String> values) {
+        return new WorkerConfig(
+                Setting.HOST.word(values, "an IP address or a host name"),
+                Setting.PORT.intIn(values, 1, 65535),
+                Setting.MAX_LINE.intIn(values, 16, 16 * 1024 * 1024),
+                Setting.IDLE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
+                Setting.MAX_CONNECTIONS.intIn(values, 1, 1_000_000),
+                Setting.DRAIN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
+                Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)));
+    }
+
+    /** The settings as environment variables, to start a worker with. */
+    public Map<String, String> toEnvironment() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(Setting.HOST.variable(), host);
+        env.put(Setting.PORT.variable(), Integer.toString(port));
+        env.put(Setting.MAX_LINE.variable(), Integer.toString(maxLine));
+        env.put(Setting.IDLE_TIMEOUT.variable(), Setting.format(idleTimeout));
+        env.put(Setting.MAX_CONNECTIONS.variable(), Integer.toString(maxConnections));
+        env.put(Setting.DRAIN_TIMEOUT.variable(), Setting.format(drainTimeout));
+        env.put(Setting.HEARTBEAT_INTERVAL.variable(), Setting.format(heartbeatInterval));
+        return env;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.forkline.worker;
+
+import dev.forkline.config.ConfigException;
+import dev.forkline.config.ConfigLoader;
+import dev.forkline.config.Setting;
+import dev.forkline.config.WorkerConfig;
+import dev.forkline.logging.Logs;
+import dev.forkline.os.Signals;
+import dev.forkline.protocol.ControlMessage;
+import dev.forkline.protocol.ExitCodes;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One worker process: one Vert.x instance with exactly one event loop on the native epoll transport,
+ * serving the line protocol on a reuse-port listener. Started by the supervisor, never by hand: its
+ * stdin and stdout are the control channel.
+ *
+ * <p>Boot: check the transport, read the configuration, deploy the listener, send {@code ready}.
+ * Any failure before {@code ready} exits with {@link ExitCodes#BOOT} (or {@link ExitCodes#CONFIG})
+ * after a {@code fatal} message naming the reason, and the supervisor halts.
+ */
+public final class WorkerMain {
+    private static final Logger LOG = Logger.getLogger(WorkerMain.class.getName());
+
+    private final WorkerIdentity id;
+    private final ControlChannel channel;
+    private final Counters counters = new Counters();
+    private Vertx vertx;
+    private Context loop;
+    private WorkerConfig config;
+    private LineServerVerticle server;
+    private boolean draining;
+
+    private WorkerMain(WorkerIdentity id, ControlChannel channel) {
+        this.id = id;
+        this.channel = channel;
+    }
+
+    public static void main(String[] args) {
+        WorkerIdentity id = WorkerIdentity.fromEnvironment();
+        Logs.init(id.tag());
+        new WorkerMain(id, ControlChannel.stdio()).boot();
+    }
+
+    private void boot() {
+        vertx = Vertx.builder().with(new VertxOptions()
+                        .setEventLoopPoolSize(1)
+                        .setWorkerPoolSize(1)
+                        .setInternalBlockingPoolSize(1)
+                        .setPreferNativeTransport(true)
+                        // No .vertx cache directory: the worker serves no files, and the image's root
+                        // file system may be read-only.
+                        .setFileSystemOptions(new FileSystemOptions()
+                                .setFileCachingEnabled(false)
+                                .setClassPathResolvingEnabled(false)))
+                .build();
+        if (!vertx.isNativeTransportEnabled()) {
+            Throwable cause = vertx.unavailableNativeTransportCause();
+            fail(ExitCodes.BOOT, "the native epoll transport is unavailable ("
+                    + (cause == null ? "unknown cause" : cause) + "); SO_REUSEPORT needs it");
+            return;
+        }
+        ConfigLoader.load(vertx)
+                .map(values -> {
+                    Logs.setLevel(Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class));
+                    return WorkerConfig.from(values);
+                })
+                .compose(this::deploy)
+                .onSuccess(v -> serving())
+                .onFailure(e -> {
+                    if (e instanceof ConfigException) {
+                        fail(ExitCodes.CONFIG, e.getMessage());
+                    } else {
+                        fail(ExitCodes.BOOT, "cannot listen on " + config.host() + ":" + config.port()
+                                + ": " + e.getMessage());
+                    }
+                });
+    }
+
+    private Future<String> deploy(WorkerConfig cfg) {
+        config = cfg;
+        server = new LineServerVerticle(cfg, id, counters);
+        return vertx.deployVerticle(server);
+    }
+
+    private void serving() {
+        loop = vertx.getOrCreateContext();
+        channel.send(new ControlMessage.Ready(id.pid(), id.slot(), id.generation(), server.actualPort()));
+        LOG.fine(() -> "serving on " + config.host() + ":" + server.actualPort());
+        channel.listen(this::onCommand, this::onSupervisorGone);
+        // Sent from the event loop on purpose: a loop that is stuck sends no heartbeat, and the
+        // supervisor replaces the worker (Gunicorn's worker timeout, Unicorn's "timeout").
+        loop.runOnContext(v -> vertx.setPeriodic(config.heartbeatInterval().toMillis(),
+                t -> channel.send(new ControlMessage.Heartbeat(counters.snapshot(id)))));
+        // TERM is the supervisor's fallback for "drain" (nginx's QUIT); INT is ignored because a
+        // Ctrl-C in a terminal reaches the whole process group, and the supervisor decides what
+        // its workers do with it.
+        Signals.handle("TERM", () -> loop.runOnContext(v -> drain("SIGTERM")));
+        Signals.handle("INT", () -> LOG.fine("SIGINT ignored: the supervisor forwards it"));
+    }
+
+    private void onCommand(ControlMessage command) {
+        if (command instanceof ControlMessage.Drain) {
+            loop.runOnContext(v -> drain("drain command"));
+        } else if (command instanceof ControlMessage.Stop) {
+            loop.runOnContext(v -> stopNow());
+        } else {
+            LOG.warning("ignored a control message that is not a command: " + command);
+        }
+    }
+
+    /** Graceful: listener closed now, connections finish their line and close, exit when none are left. */
+    private void drain(String why) {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        LOG.info(() -> "draining on " + why + ": listener closed, " + counters.connections
+                + " connections open, timeout " + Setting.format(config.drainTimeout()));
+        server.drain(config.drainTimeout()).onComplete(ar -> exit(ExitCodes.OK, "drained"));
+    }
+
+    private void stopNow() {
+        LOG.info("stopping now: closing " + counters.connections + " connections");
+        server.closeNow().onComplete(ar -> exit(ExitCodes.OK, "stopped"));
+    }
+
+    private void onSupervisorGone() {
+        LOG.warning("supervisor gone (control channel closed): exiting");
+        // The port must be free at once: no drain, the kernel closes every socket on exit.
+        Runtime.getRuntime().halt(ExitCodes.ORPHANED);
+    }
+
+    private void exit(int code, String what) {
+        LOG.info(() -> what + ": " + counters.requests + " requests served; exiting");
+        vertx.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 1, TimeUnit.SECONDS)
+                .whenComplete((v, e) -> System.exit(code));
+    }
+
+    private void fail(int code, String reason) {
+        LOG.severe(reason);
+        channel.send(new ControlMessage.Fatal(code, reason));
+        Runtime.getRuntime().halt(code);
+    }
+}

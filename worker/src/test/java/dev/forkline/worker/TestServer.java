@@ -1,0 +1,71 @@
+package dev.forkline.worker;
+
+import dev.forkline.config.WorkerConfig;
+import dev.forkline.protocol.ControlCodec;
+import dev.forkline.protocol.LineClient;
+import dev.forkline.protocol.WorkerStats;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A real worker listener (native epoll, one event loop, reuse-port) on a free loopback port. */
+final class TestServer implements AutoCloseable {
+    final Vertx vertx;
+    final LineServerVerticle verticle;
+    final WorkerConfig config;
+    final int port;
+
+    private TestServer(Vertx vertx, LineServerVerticle verticle, WorkerConfig config) {
+        this.vertx = vertx;
+        this.verticle = verticle;
+        this.config = config;
+        this.port = config.port();
+    }
+
+    static TestServer start() throws Exception {
+        return start(Map.of());
+    }
+
+    /** Starts with the defaults, overridden by {@code settings} (FORKLINE_* names). */
+    static TestServer start(Map<String, String> settings) throws Exception {
+        Map<String, String> values = new HashMap<>(settings);
+        values.putIfAbsent("FORKLINE_HOST", "127.0.0.1");
+        values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
+        WorkerConfig config = WorkerConfig.from(values);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+        if (!vertx.isNativeTransportEnabled()) {
+            vertx.close();
+            throw new IllegalStateException("native transport unavailable", vertx.unavailableNativeTransportCause());
+        }
+        WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
+        LineServerVerticle verticle = new LineServerVerticle(config, id, new Counters());
+        vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
+        return new TestServer(vertx, verticle, config);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    LineClient connect() throws IOException {
+        return LineClient.connect("127.0.0.1", port);
+    }
+
+    /** The worker's counters, read black-box through INFO on a connection of its own. */
+    WorkerStats info() throws IOException {
+        try (LineClient c = connect()) {
+            return ControlCodec.decodeInfo(c.send("INFO"));
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+}
