@@ -52,12 +52,13 @@ class CrashRecoveryIT {
                     victim, replacement[0], recoveredMillis, result);
             assertThat(forkline.isRunning()).isTrue();
             assertThat(forkline.getLogs()).contains("pid " + victim + " exited unexpectedly with signal KILL (9)");
-            assertThat(result.failedConnections()).as("failed new connections with tcp_migrate_req=1: %s",
-                    result.firstFailures()).isZero();
-            // A probe that was in the middle of its exchange with the killed process can fail: at
-            // most one per client thread. Everything else must have succeeded.
-            assertThat(result.failedRequests()).as("requests cut by the kill: %s", result.firstFailures())
+            // Connections still queued in the kernel move to a live worker (tcp_migrate_req=1). What
+            // SIGKILL can take is what the killed process itself held: a connection it had accepted
+            // but not yet greeted, or a request in progress. At most one per client thread, since
+            // each thread has one exchange in flight; everything else must have succeeded.
+            assertThat(result.failed()).as("exchanges cut by the kill: %s", result.firstFailures())
                     .isLessThanOrEqualTo(4);
+            assertThat(result.ok()).isEqualTo(result.probes() - result.failed());
         }
     }
 }

@@ -3,8 +3,10 @@ package dev.forkline.protocol;
 /**
  * Process exit codes shared by the supervisor and its workers.
  *
- * <p>As in Gunicorn's arbiter ({@code WORKER_BOOT_ERROR = 3}), a worker that cannot boot exits with a
- * code of its own so that the supervisor halts instead of respawning it in a loop.
+ * <p>As in Gunicorn's arbiter ({@code WORKER_BOOT_ERROR}), a worker that cannot boot exits with a
+ * code of its own so that the supervisor halts instead of respawning it in a loop. The codes avoid
+ * the ones the JVM uses by itself: 1 (uncaught exception, VM init failure) and 3
+ * ({@code -XX:+ExitOnOutOfMemoryError}).
  */
 public final class ExitCodes {
     /** Orderly stop. */
@@ -13,10 +15,12 @@ public final class ExitCodes {
     public static final int CRASH = 1;
     /** A configuration value is invalid: one line names the variable, the value and what is allowed. */
     public static final int CONFIG = 2;
+    /** What HotSpot exits with under {@code -XX:+ExitOnOutOfMemoryError}: the worker is respawned. */
+    public static final int OUT_OF_MEMORY = 3;
     /** A worker could not boot (port cannot be bound, no native transport): the supervisor halts. */
-    public static final int BOOT = 3;
+    public static final int BOOT = 4;
     /** A worker found its supervisor gone (EOF on stdin) and exited. */
-    public static final int ORPHANED = 4;
+    public static final int ORPHANED = 5;
 
     private ExitCodes() {
     }

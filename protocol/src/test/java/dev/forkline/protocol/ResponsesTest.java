@@ -28,7 +28,7 @@ class ResponsesTest {
     void describesSignalDeathsTheWayTheJdkReportsThem() {
         assertThat(ExitCodes.describe(137)).isEqualTo("signal KILL (9)");
         assertThat(ExitCodes.describe(143)).isEqualTo("signal TERM (15)");
-        assertThat(ExitCodes.describe(3)).isEqualTo("code 3");
+        assertThat(ExitCodes.describe(4)).isEqualTo("code 4");
         assertThat(ExitCodes.bySignal(137)).isTrue();
         assertThat(ExitCodes.bySignal(1)).isFalse();
     }

@@ -9,12 +9,17 @@ import dev.forkline.worker.WorkerMain;
  */
 public final class Main {
     private static final String USAGE = """
-            usage: java -jar forkline.jar [command]
+            usage: java -jar forkline.jar [command]      (./forkline [command] from a checkout)
 
-              run       start the supervisor and its workers (the default)
-              help      show this text
+              run        start the supervisor and its workers (the default)
+              status     show the running supervisor's workers
+              reload     zero-downtime reload: replace every worker, one slot at a time
+              scale N    run N workers
+              stop       graceful stop
+              help       show this text
 
             Settings are environment variables (FORKLINE_PORT, FORKLINE_WORKERS, ...); see the README.
+            status, reload, scale and stop talk to the admin API at FORKLINE_ADMIN_HOST:FORKLINE_ADMIN_PORT.
             """;
 
     private Main() {
@@ -24,6 +29,8 @@ public final class Main {
         String command = args.length == 0 ? "run" : args[0];
         switch (command) {
             case "run" -> System.exit(SupervisorMain.run());
+            case "status", "reload", "scale", "stop" ->
+                    System.exit(AdminClient.main(command, java.util.Arrays.asList(args).subList(1, args.length)));
             case "worker" -> WorkerMain.main(args); // what the supervisor starts; not for users
             case "help", "-h", "--help" -> System.out.print(USAGE);
             default -> {

@@ -1,60 +1,114 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
+import dev.forkline.logging.Logs;
 import dev.forkline.protocol.ControlMessage;
 import dev.forkline.protocol.ExitCodes;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
  * The master process. Its loop is Gunicorn's arbiter and Unicorn's master: wait for an event, act
- * on it, kill hung workers, spawn missing ones. Everything else (signal handlers, the threads that
- * read worker pipes) only enqueues events, so all state here belongs to one thread.
+ * on it, kill hung workers, move a reload along, spawn missing workers. Everything else (signal
+ * handlers, the threads that read worker pipes, the admin API) only enqueues events, so all state
+ * here belongs to one thread; the admin API reads the {@link Snapshot} published after each turn.
  */
 final class Supervisor {
     private static final Logger LOG = Logger.getLogger(Supervisor.class.getName());
     private static final long TICK_MILLIS = 100;
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /** A draining worker gets this long beyond FORKLINE_DRAIN_TIMEOUT before SIGKILL. */
+    private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
+    /** A reload whose new workers crash this many times in a row at start is abandoned. */
+    private static final int RELOAD_ATTEMPTS = 3;
 
-    private final SupervisorConfig config;
+    /** Reads the configuration again, for a reload. */
+    interface ConfigSource {
+        SupervisorConfig load() throws Exception;
+    }
+
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private final WorkerLauncher launcher;
+    private final WorkerLauncher launcher = new WorkerLauncher(events::add);
+    private final ConfigSource configSource;
     private final List<Slot> slots = new ArrayList<>();
-    private final int generation = 1;
+    private final List<WorkerProcess> retiring = new ArrayList<>();
+    private final Map<String, Long> restartsByReason = new TreeMap<>();
+    private final long startedNanos = System.nanoTime();
+    private final long startedEpochMillis = System.currentTimeMillis();
 
+    private SupervisorConfig config;
+    private int generation = 1;
+    private Reload reload;
+    private long reloads;
+    private Snapshot.Totals exited = Snapshot.Totals.ZERO;
     private boolean announcedReady;
     private boolean stopping;
     private long stopDeadline;
     private boolean killedAtDeadline;
     private int exitCode = ExitCodes.OK;
 
-    /** A place for one worker; the worker in it is replaced when it dies, the slot stays. */
-    static final class Slot {
+    private volatile Snapshot snapshot;
+    private volatile long lastTurnNanos = System.nanoTime();
+
+    /** A place for one worker; its worker is replaced when it dies or reloads, the slot stays. */
+    private static final class Slot {
         final int index;
+        /** The worker that holds the slot (serving, or starting after a respawn). */
         WorkerProcess worker;
+        /** During a reload: the next generation's worker, until it is ready and takes the slot. */
+        WorkerProcess incoming;
+        /** Generation and configuration a respawn of this slot uses. */
+        int generation;
+        SupervisorConfig config;
         int restarts;
         int crashStreak;
         long respawnAtNanos;
         String lastExit = "";
 
-        Slot(int index) {
+        Slot(int index, int generation, SupervisorConfig config) {
             this.index = index;
+            this.generation = generation;
+            this.config = config;
         }
     }
 
-    Supervisor(SupervisorConfig config) {
-        this.config = config;
-        this.launcher = new WorkerLauncher(config, events::add);
-        for (int i = 0; i < config.workers(); i++) {
-            slots.add(new Slot(i));
+    /** A rolling reload in progress: every slot moves to {@code generation}, one slot at a time. */
+    private static final class Reload {
+        final int generation;
+        final SupervisorConfig config;
+        final long startedNanos = System.nanoTime();
+        final List<CompletableFuture<String>> waiters = new ArrayList<>();
+        int failedStarts;
+
+        Reload(int generation, SupervisorConfig config) {
+            this.generation = generation;
+            this.config = config;
         }
+    }
+
+    /** Why a worker is respawned; each is exported from the start, at 0 (Prometheus practice). */
+    static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "out_of_memory", "exit");
+
+    Supervisor(SupervisorConfig config, ConfigSource configSource) {
+        this.config = config;
+        this.configSource = configSource;
+        RESTART_REASONS.forEach(r -> restartsByReason.put(r, 0L));
+        for (int i = 0; i < config.workers(); i++) {
+            slots.add(new Slot(i, generation, config));
+        }
+        publishSnapshot();
     }
 
     /** Enqueues an event: the only way in from other threads. */
@@ -62,8 +116,19 @@ final class Supervisor {
         events.add(event);
     }
 
+    /** The state as of the last turn of the loop; safe from any thread. */
+    Snapshot snapshot() {
+        return snapshot;
+    }
+
+    /** When the loop last turned; the admin API's liveness probe. */
+    long lastTurnNanos() {
+        return lastTurnNanos;
+    }
+
     /** Runs until every worker has stopped; returns the process exit code. */
     int run() throws InterruptedException {
+        spawnMissingWorkers();
         while (!(stopping && noneAlive())) {
             Event event = events.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
             if (event != null) {
@@ -73,8 +138,10 @@ final class Supervisor {
                 killStragglers();
             } else {
                 killHungWorkers();
+                advanceReload();
                 spawnMissingWorkers();
             }
+            publishSnapshot();
         }
         LOG.info("all workers stopped; exiting with code " + exitCode);
         return exitCode;
@@ -88,20 +155,51 @@ final class Supervisor {
             onMessage(m.worker(), m.message());
         } else if (event instanceof Event.WorkerExited x) {
             reap(x.worker(), x.exitValue());
+        } else if (event instanceof Event.Command c) {
+            onCommand(c.action(), c.reply());
         }
     }
 
     private void onSignal(String name) {
-        switch (name) {
-            case "INT", "TERM" -> {
-                if (stopping) {
-                    LOG.info("SIG" + name + " again: stopping workers now");
-                    forEachAlive(w -> w.send(new ControlMessage.Stop()));
-                } else {
-                    stop("SIG" + name, ExitCodes.OK);
+        try {
+            switch (name) {
+                case "INT", "TERM" -> {
+                    if (stopping) {
+                        LOG.info("SIG" + name + " again: closing every connection now");
+                        forEachLiveWorker(w -> w.send(new ControlMessage.Stop()));
+                    } else {
+                        stop("SIG" + name, ExitCodes.OK);
+                    }
                 }
+                case "HUP" -> startReload("SIGHUP", null);
+                case "TTIN" -> scale(slots.size() + 1, "SIGTTIN");
+                case "TTOU" -> scale(slots.size() - 1, "SIGTTOU");
+                default -> LOG.warning("SIG" + name + " ignored");
             }
-            default -> LOG.warning("SIG" + name + " ignored");
+        } catch (Event.Refused e) {
+            LOG.warning("SIG" + name + " ignored: " + e.getMessage());
+        }
+    }
+
+    private void onCommand(Event.Action action, CompletableFuture<String> reply) {
+        try {
+            if (action instanceof Event.Action.Reload r) {
+                int target = startReload("admin request", r.waitForCompletion() ? reply : null);
+                if (!r.waitForCompletion()) {
+                    reply.complete("{\"reloading\":true,\"generation\":" + target + "}");
+                }
+            } else if (action instanceof Event.Action.Scale s) {
+                scale(s.workers(), "admin request");
+                reply.complete("{\"workers\":" + slots.size() + "}");
+            } else if (action instanceof Event.Action.Stop) {
+                if (stopping) {
+                    throw new Event.Refused("already stopping");
+                }
+                reply.complete("{\"stopping\":true}");
+                stop("stop request", ExitCodes.OK);
+            }
+        } catch (Event.Refused e) {
+            reply.completeExceptionally(e);
         }
     }
 
@@ -111,10 +209,16 @@ final class Supervisor {
             if (w.state == WorkerProcess.State.STARTING) {
                 w.state = WorkerProcess.State.READY;
             }
-            w.readyNanos = now;
             w.lastHeartbeatNanos = now;
             LOG.info(w.name() + " ready in " + TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos)
                     + " ms (generation " + w.generation + ")");
+            Slot slot = slotOf(w);
+            if (slot != null && slot.incoming == w) {
+                takeOver(slot, w);
+            }
+            if (slot != null) {
+                slot.crashStreak = 0;
+            }
             announceReadiness();
         } else if (message instanceof ControlMessage.Heartbeat h) {
             w.lastHeartbeatNanos = System.nanoTime();
@@ -126,31 +230,62 @@ final class Supervisor {
         }
     }
 
-    /** A worker process ended: log it, and respawn it unless that was expected. */
+    /** A worker process ended: account for it, and respawn it unless that was expected. */
     private void reap(WorkerProcess w, int exitValue) {
-        boolean expected = w.state == WorkerProcess.State.DRAINING || stopping;
         w.state = WorkerProcess.State.EXITED;
+        exited = exited.plus(w.stats);
         String how = ExitCodes.describe(exitValue);
-        Slot slot = slotOf(w);
-        if (slot != null) {
-            slot.worker = null;
-            slot.lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + how;
+        if (retiring.remove(w)) {
+            LOG.info(w.name() + " exited with " + how + " (generation " + w.generation + ", drained)");
+            return;
         }
-        if (expected) {
+        Slot slot = slotOf(w);
+        if (slot == null) {
+            LOG.info(w.name() + " exited with " + how);
+            return;
+        }
+        boolean wasIncoming = slot.incoming == w;
+        if (wasIncoming) {
+            slot.incoming = null;
+        } else {
+            slot.worker = null;
+        }
+        slot.lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + how;
+        if (stopping) {
             LOG.info(w.name() + " exited with " + how);
             return;
         }
         if (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG) {
             String reason = w.fatalReason != null ? w.fatalReason : "exited with " + how + " before it was ready";
+            if (wasIncoming && reload != null) {
+                abortReload(w.name() + " of generation " + w.generation + " could not boot: " + reason);
+                return;
+            }
             LOG.severe(w.name() + " could not boot: " + reason + "; halting (a respawn would fail the same way)");
             stop("a worker boot error", exitValue);
             return;
         }
+        String cause = restartReason(w, exitValue);
         LOG.warning(w.name() + " exited unexpectedly with " + how
                 + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
-        if (slot != null) {
-            scheduleRespawn(slot, w);
+        restartsByReason.merge(cause, 1L, Long::sum);
+        scheduleRespawn(slot, w);
+        if (wasIncoming && reload != null && ++reload.failedStarts >= RELOAD_ATTEMPTS) {
+            abortReload("generation " + reload.generation + " failed to start " + RELOAD_ATTEMPTS + " times");
         }
+    }
+
+    private static String restartReason(WorkerProcess w, int exitValue) {
+        if (w.killedBecause != null) {
+            return w.killedBecause.replace(' ', '_');
+        }
+        if (exitValue == ExitCodes.OUT_OF_MEMORY) {
+            return "out_of_memory";
+        }
+        if (ExitCodes.bySignal(exitValue)) {
+            return "signal";
+        }
+        return exitValue == 0 ? "exit" : "crash";
     }
 
     /** Crash-loop backoff: a worker that dies young is restarted after 100 ms, doubling up to 10 s. */
@@ -163,60 +298,239 @@ final class Supervisor {
             return;
         }
         slot.crashStreak++;
-        Duration delay = FIRST_BACKOFF.multipliedBy(1L << Math.min(slot.crashStreak - 1, 20));
-        if (delay.compareTo(MAX_BACKOFF) > 0) {
-            delay = MAX_BACKOFF;
-        }
+        Duration delay = backoff(slot.crashStreak);
         slot.respawnAtNanos = now + delay.toNanos();
         LOG.warning("worker " + slot.index + " died " + uptime.toMillis() + " ms after start (crash "
                 + slot.crashStreak + " in a row): respawning in " + delay.toMillis() + " ms");
     }
 
+    /** The delay before respawning after {@code crashes} early deaths in a row (1, 2, ...). */
+    static Duration backoff(int crashes) {
+        Duration delay = FIRST_BACKOFF.multipliedBy(1L << Math.min(Math.max(crashes, 1) - 1, 20));
+        return delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
+    }
+
     private void killHungWorkers() {
         long now = System.nanoTime();
         for (Slot slot : slots) {
-            WorkerProcess w = slot.worker;
-            if (w == null || w.killedBecause != null) {
-                continue;
+            killIfHung(slot.worker, now);
+            killIfHung(slot.incoming, now);
+        }
+        long drainLimit = config.worker().drainTimeout().plus(DRAIN_GRACE).toNanos();
+        for (WorkerProcess w : retiring) {
+            if (w.killedBecause == null && now - w.drainStartedNanos > drainLimit) {
+                LOG.warning(w.name() + " still draining after " + Setting.format(config.worker().drainTimeout())
+                        + " + " + Setting.format(DRAIN_GRACE) + ": SIGKILL");
+                w.kill("drain timeout");
             }
-            if (w.state == WorkerProcess.State.STARTING && now - w.startedNanos > config.bootTimeout().toNanos()) {
-                LOG.warning(w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
-                w.kill("boot timeout");
-            } else if (w.state == WorkerProcess.State.READY
-                    && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
-                LOG.warning(w.name() + " hung (no heartbeat for "
-                        + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
-                w.kill("hung");
-            }
+        }
+    }
+
+    private void killIfHung(WorkerProcess w, long now) {
+        if (w == null || w.killedBecause != null) {
+            return;
+        }
+        if (w.state == WorkerProcess.State.STARTING && now - w.startedNanos > config.bootTimeout().toNanos()) {
+            LOG.warning(w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
+            w.kill("boot timeout");
+        } else if (w.state == WorkerProcess.State.READY
+                && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
+            LOG.warning(w.name() + " hung (no heartbeat for "
+                    + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
+            w.kill("hung");
         }
     }
 
     private void spawnMissingWorkers() {
         long now = System.nanoTime();
         for (Slot slot : slots) {
-            if (slot.worker == null && now - slot.respawnAtNanos >= 0) {
+            if (slot.worker == null && slot.incoming == null && now - slot.respawnAtNanos >= 0) {
+                if (reload != null) {
+                    slot.generation = reload.generation;
+                    slot.config = reload.config;
+                }
                 spawn(slot);
             }
         }
     }
 
     private void spawn(Slot slot) {
-        boolean respawn = slot.restarts > 0 || !slot.lastExit.isEmpty();
+        boolean respawn = !slot.lastExit.isEmpty();
         try {
-            WorkerProcess w = launcher.spawn(slot.index, generation);
+            WorkerProcess w = launcher.spawn(slot.index, slot.generation, slot.config);
             slot.worker = w;
             if (respawn) {
                 slot.restarts++;
-                LOG.info("worker " + slot.index + " respawned as pid " + w.pid + " (generation " + generation
+                LOG.info("worker " + slot.index + " respawned as pid " + w.pid + " (generation " + w.generation
                         + ", restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
             } else {
-                LOG.info(w.name() + " spawned (generation " + generation + ")");
+                LOG.info(w.name() + " spawned (generation " + w.generation + ")");
             }
         } catch (IOException e) {
             LOG.severe("cannot start worker " + slot.index + ": " + e.getMessage());
-            slot.crashStreak++;
+            slot.lastExit = "could not start: " + e.getMessage();
             slot.respawnAtNanos = System.nanoTime() + MAX_BACKOFF.toNanos();
         }
+    }
+
+    /**
+     * Zero-downtime reload (SIGHUP, POST /reload): read the configuration again, then slot by slot
+     * start the next generation's worker, wait for its {@code ready}, and only then drain the old
+     * one. The listening port never has fewer listeners than before. Returns the target generation.
+     */
+    private int startReload(String why, CompletableFuture<String> waiter) {
+        if (stopping) {
+            throw new Event.Refused("the supervisor is stopping");
+        }
+        if (reload != null) {
+            LOG.info(why + ": a reload to generation " + reload.generation + " is already under way");
+            if (waiter != null) {
+                reload.waiters.add(waiter);
+            }
+            return reload.generation;
+        }
+        SupervisorConfig next = reloadedConfig();
+        generation++;
+        reload = new Reload(generation, next);
+        reloads++;
+        if (waiter != null) {
+            reload.waiters.add(waiter);
+        }
+        LOG.info(why + ": reloading to generation " + generation + ", one slot at a time");
+        if (next.workers() != slots.size()) {
+            scale(next.workers(), "reloaded configuration");
+        }
+        return generation;
+    }
+
+    private SupervisorConfig reloadedConfig() {
+        SupervisorConfig next;
+        try {
+            next = configSource.load();
+        } catch (ConfigException e) {
+            throw refuse("reload refused, the configuration is invalid: " + e.getMessage());
+        } catch (Exception e) {
+            throw refuse("reload refused, cannot read the configuration: " + e);
+        }
+        String listen = config.worker().host() + ":" + config.worker().port();
+        String nextListen = next.worker().host() + ":" + next.worker().port();
+        if (!listen.equals(nextListen)) {
+            throw refuse("reload refused: FORKLINE_HOST/FORKLINE_PORT changed from " + listen + " to " + nextListen
+                    + "; a reload keeps the listening address, restart to move it");
+        }
+        if (!next.admin().equals(config.admin())) {
+            LOG.warning("reload: FORKLINE_ADMIN_* changed; the admin API keeps its settings until a restart");
+        }
+        return next;
+    }
+
+    private Event.Refused refuse(String message) {
+        LOG.severe(message);
+        return new Event.Refused(message);
+    }
+
+    private void advanceReload() {
+        if (reload == null) {
+            return;
+        }
+        for (Slot slot : slots) {
+            if (slot.incoming != null) {
+                return; // one slot at a time
+            }
+        }
+        long now = System.nanoTime();
+        for (Slot slot : slots) {
+            if (slot.generation < reload.generation) {
+                if (now - slot.respawnAtNanos >= 0) {
+                    spawnIncoming(slot);
+                }
+                return;
+            }
+        }
+        finishReload();
+    }
+
+    private void spawnIncoming(Slot slot) {
+        try {
+            WorkerProcess w = launcher.spawn(slot.index, reload.generation, reload.config);
+            slot.incoming = w;
+            LOG.info(w.name() + " spawned (generation " + w.generation + ", to replace "
+                    + (slot.worker != null ? "pid " + slot.worker.pid : "an empty slot") + ")");
+        } catch (IOException e) {
+            abortReload("cannot start worker " + slot.index + ": " + e.getMessage());
+        }
+    }
+
+    /** The incoming worker is ready: it takes the slot, and the old one drains. */
+    private void takeOver(Slot slot, WorkerProcess incoming) {
+        WorkerProcess old = slot.worker;
+        slot.worker = incoming;
+        slot.incoming = null;
+        slot.generation = incoming.generation;
+        slot.config = reload != null ? reload.config : slot.config;
+        if (old != null) {
+            retire(old, "replaced by pid " + incoming.pid + " of generation " + incoming.generation);
+        }
+    }
+
+    private void finishReload() {
+        config = reload.config;
+        Logs.setLevel(config.logLevel());
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - reload.startedNanos);
+        LOG.info("reload to generation " + reload.generation + " complete in " + ms + " ms");
+        String body = "{\"reloaded\":true,\"generation\":" + reload.generation + ",\"millis\":" + ms + "}";
+        reload.waiters.forEach(w -> w.complete(body));
+        reload = null;
+    }
+
+    private void abortReload(String why) {
+        LOG.severe("reload to generation " + reload.generation + " abandoned: " + why
+                + "; workers not yet replaced keep serving");
+        Event.Refused refused = new Event.Refused("reload abandoned: " + why);
+        reload.waiters.forEach(w -> w.completeExceptionally(refused));
+        for (Slot slot : slots) {
+            if (slot.incoming != null) {
+                slot.incoming.kill("reload abandoned");
+                retiring.add(slot.incoming);
+                slot.incoming = null;
+            }
+        }
+        reload = null;
+    }
+
+    /** TTIN/TTOU and POST /workers: add slots, or drain the highest ones away. */
+    private void scale(int workers, String why) {
+        if (stopping) {
+            throw new Event.Refused("the supervisor is stopping");
+        }
+        if (workers < 1 || workers > SupervisorConfig.MAX_WORKERS) {
+            throw new Event.Refused("workers must be from 1 to " + SupervisorConfig.MAX_WORKERS + ", not " + workers);
+        }
+        if (workers == slots.size()) {
+            return;
+        }
+        LOG.info(why + ": scaling from " + slots.size() + " to " + workers + " workers");
+        int gen = reload != null ? reload.generation : generation;
+        SupervisorConfig cfg = reload != null ? reload.config : config;
+        while (slots.size() < workers) {
+            slots.add(new Slot(slots.size(), gen, cfg));
+        }
+        while (slots.size() > workers) {
+            Slot gone = slots.remove(slots.size() - 1);
+            if (gone.worker != null) {
+                retire(gone.worker, "scaled down");
+            }
+            if (gone.incoming != null) {
+                retire(gone.incoming, "scaled down");
+            }
+        }
+        announcedReady = false;
+    }
+
+    private void retire(WorkerProcess w, String why) {
+        LOG.info(w.name() + " draining (" + why + ")");
+        w.drain();
+        retiring.add(w);
     }
 
     /** INT/TERM: drain every worker (command first, SIGTERM fallback), SIGKILL what is left at the timeout. */
@@ -224,9 +538,14 @@ final class Supervisor {
         stopping = true;
         exitCode = code;
         stopDeadline = System.nanoTime() + config.shutdownTimeout().toNanos();
-        long alive = slots.stream().filter(s -> s.worker != null).count();
-        LOG.info(why + ": stopping " + alive + " workers (timeout " + Setting.format(config.shutdownTimeout()) + ")");
-        forEachAlive(WorkerProcess::drain);
+        if (reload != null) {
+            Event.Refused refused = new Event.Refused("the supervisor is stopping");
+            reload.waiters.forEach(w -> w.completeExceptionally(refused));
+            reload = null;
+        }
+        List<WorkerProcess> live = liveWorkers();
+        LOG.info(why + ": stopping " + live.size() + " workers (timeout " + Setting.format(config.shutdownTimeout()) + ")");
+        live.forEach(WorkerProcess::drain);
     }
 
     private void killStragglers() {
@@ -234,7 +553,7 @@ final class Supervisor {
             return;
         }
         killedAtDeadline = true;
-        forEachAlive(w -> {
+        forEachLiveWorker(w -> {
             LOG.warning(w.name() + " still running after " + Setting.format(config.shutdownTimeout()) + ": SIGKILL");
             w.kill("shutdown timeout");
         });
@@ -249,19 +568,72 @@ final class Supervisor {
         }
     }
 
-    private boolean noneAlive() {
-        return slots.stream().noneMatch(s -> s.worker != null);
-    }
-
-    private void forEachAlive(java.util.function.Consumer<WorkerProcess> action) {
+    private List<WorkerProcess> liveWorkers() {
+        List<WorkerProcess> live = new ArrayList<>();
         for (Slot slot : slots) {
-            if (slot.worker != null && slot.worker.alive()) {
-                action.accept(slot.worker);
+            if (slot.worker != null) {
+                live.add(slot.worker);
+            }
+            if (slot.incoming != null) {
+                live.add(slot.incoming);
             }
         }
+        live.addAll(retiring);
+        return live;
+    }
+
+    private boolean noneAlive() {
+        return liveWorkers().isEmpty();
+    }
+
+    private void forEachLiveWorker(Consumer<WorkerProcess> action) {
+        liveWorkers().forEach(action);
     }
 
     private Slot slotOf(WorkerProcess w) {
-        return w.slot < slots.size() && slots.get(w.slot).worker == w ? slots.get(w.slot) : null;
+        if (w.slot < slots.size()) {
+            Slot s = slots.get(w.slot);
+            if (s.worker == w || s.incoming == w) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private void publishSnapshot() {
+        long now = System.nanoTime();
+        List<Snapshot.Worker> workers = new ArrayList<>();
+        List<String> notReady = new ArrayList<>();
+        for (Slot slot : slots) {
+            if (slot.worker != null) {
+                workers.add(view(slot.worker, "serving", slot, now));
+                if (slot.worker.state != WorkerProcess.State.READY) {
+                    notReady.add("worker " + slot.index + " pid " + slot.worker.pid + " is "
+                            + slot.worker.state.name().toLowerCase(java.util.Locale.ROOT));
+                }
+            } else {
+                notReady.add("worker " + slot.index + " has no process (last exit: " + slot.lastExit + ")");
+            }
+            if (slot.incoming != null) {
+                workers.add(view(slot.incoming, "incoming", slot, now));
+            }
+        }
+        for (WorkerProcess w : retiring) {
+            workers.add(view(w, "retiring", null, now));
+        }
+        String state = stopping ? "stopping" : reload != null ? "reloading" : "running";
+        snapshot = new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
+                TimeUnit.NANOSECONDS.toMillis(now - startedNanos), state,
+                reload != null ? reload.generation : generation, slots.size(), List.copyOf(workers),
+                List.copyOf(notReady), Map.copyOf(restartsByReason), reloads, exited,
+                config.worker().host() + ":" + config.worker().port());
+        lastTurnNanos = now;
+    }
+
+    private static Snapshot.Worker view(WorkerProcess w, String role, Slot slot, long now) {
+        long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
+        return new Snapshot.Worker(w.slot, w.pid, w.generation, w.state.name().toLowerCase(java.util.Locale.ROOT),
+                role, w.startedEpochMillis, slot == null ? 0 : slot.restarts, slot == null ? "" : slot.lastExit,
+                age, w.stats);
     }
 }

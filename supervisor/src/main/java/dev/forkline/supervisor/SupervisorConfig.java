@@ -18,6 +18,7 @@ record SupervisorConfig(
         Duration minUptime,
         List<String> workerJvmOptions,
         Logs.LogLevel logLevel,
+        AdminConfig admin,
         WorkerConfig worker) {
 
     static final int MAX_WORKERS = 1024;
@@ -31,6 +32,7 @@ record SupervisorConfig(
                 Setting.MIN_UPTIME.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 jvmOptions(values),
                 Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class),
+                AdminConfig.from(values),
                 WorkerConfig.from(values));
     }
 

@@ -65,8 +65,21 @@ final class SupervisorMain {
         LOG.info("forkline starting " + config.workers() + " workers on " + listen
                 + " (supervisor pid " + ProcessHandle.current().pid() + ")");
 
-        Supervisor supervisor = new Supervisor(config);
-        for (String name : new String[] {"INT", "TERM"}) {
+        Supervisor supervisor = new Supervisor(config,
+                () -> SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS)));
+        AdminConfig admin = config.admin();
+        if (admin.enabled()) {
+            try {
+                AdminServer.start(vertx, admin, supervisor).await(10, TimeUnit.SECONDS);
+                LOG.info("admin API on http://" + admin.host() + ":" + admin.port()
+                        + (admin.token().isEmpty() ? "" : " (bearer token required)"));
+            } catch (Exception e) {
+                LOG.severe("cannot listen on " + admin.host() + ":" + admin.port() + " for the admin API: "
+                        + e.getMessage() + " (set FORKLINE_ADMIN_PORT to a free port, or 0 to turn the API off)");
+                return ExitCodes.BOOT;
+            }
+        }
+        for (String name : new String[] {"INT", "TERM", "HUP", "TTIN", "TTOU"}) {
             // Handlers only enqueue: the supervisor's loop thread does the work.
             Signals.handle(name, () -> supervisor.enqueue(new Event.SignalReceived(name)));
         }

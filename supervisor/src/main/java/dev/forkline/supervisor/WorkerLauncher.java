@@ -35,13 +35,14 @@ final class WorkerLauncher {
 
     private static final String WORKER_MAIN = "dev.forkline.worker.WorkerMain";
 
-    private final SupervisorConfig config;
     private final Consumer<Event> events;
-    private final List<String> command;
 
-    WorkerLauncher(SupervisorConfig config, Consumer<Event> events) {
-        this.config = config;
+    WorkerLauncher(Consumer<Event> events) {
         this.events = events;
+    }
+
+    /** The worker's command line: the supervisor's own java and class path, so a reload runs the jar now on disk. */
+    static List<String> command(SupervisorConfig config) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(DEFAULT_JVM_OPTIONS);
@@ -49,11 +50,11 @@ final class WorkerLauncher {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(WORKER_MAIN);
-        this.command = List.copyOf(cmd);
+        return cmd;
     }
 
-    WorkerProcess spawn(int slot, int generation) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command)
+    WorkerProcess spawn(int slot, int generation, SupervisorConfig config) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(config))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.PIPE)
                 .redirectError(ProcessBuilder.Redirect.INHERIT);

@@ -22,8 +22,8 @@ final class WorkerProcess {
     final long startedEpochMillis;
 
     State state = State.STARTING;
-    long readyNanos;
     long lastHeartbeatNanos;
+    long drainStartedNanos;
     WorkerStats stats;
     /** The reason a worker gave in a {@code fatal} message before it exited. */
     String fatalReason;
@@ -59,10 +59,11 @@ final class WorkerProcess {
 
     /** Graceful drain: the command first, SIGTERM as the fallback (nginx: channel first, signal second). */
     void drain() {
-        if (state == State.EXITED) {
+        if (state == State.EXITED || state == State.DRAINING) {
             return;
         }
         state = State.DRAINING;
+        drainStartedNanos = System.nanoTime();
         if (!send(new ControlMessage.Drain())) {
             process.destroy();
         }

@@ -33,13 +33,15 @@ final class ForklineProcess implements AutoCloseable {
 
     final Process process;
     final int port;
+    final int adminPort;
     private final List<String> log = new ArrayList<>();
     /** Every worker seen, as handles: a handle knows its start time, so it never kills a reused PID. */
     private final Set<ProcessHandle> seenDescendants = new HashSet<>();
 
-    private ForklineProcess(Process process, int port) {
+    private ForklineProcess(Process process, int port, int adminPort) {
         this.process = process;
         this.port = port;
+        this.adminPort = adminPort;
         Thread t = new Thread(this::pumpLog, "forkline-log-" + process.pid());
         t.setDaemon(true);
         t.start();
@@ -58,6 +60,7 @@ final class ForklineProcess implements AutoCloseable {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("FORKLINE_HOST", "127.0.0.1");
         env.put("FORKLINE_PORT", Integer.toString(freePort()));
+        env.put("FORKLINE_ADMIN_PORT", Integer.toString(freePort()));
         env.putAll(settings);
         return startExactly(env, List.of());
     }
@@ -70,13 +73,66 @@ final class ForklineProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
         pb.environment().putAll(settings);
-        int port;
+        return new ForklineProcess(pb.start(), intOr(settings.get("FORKLINE_PORT"), 3000),
+                intOr(settings.get("FORKLINE_ADMIN_PORT"), 9090));
+    }
+
+    private static int intOr(String value, int dflt) {
         try {
-            port = Integer.parseInt(settings.getOrDefault("FORKLINE_PORT", "3000"));
+            return value == null ? dflt : Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            port = -1; // a test of a bad port value
+            return -1; // a test of a bad value
         }
-        return new ForklineProcess(pb.start(), port);
+    }
+
+    /** What a one-shot command printed and how it exited. */
+    record CommandResult(int exitCode, String stdout, String stderr) {
+    }
+
+    /** Runs {@code java -jar forkline.jar args...} with exactly {@code settings} and waits for it. */
+    static CommandResult command(Map<String, String> settings, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
+        pb.environment().putAll(settings);
+        Path out = Files.createTempFile("forkline-cmd", ".out");
+        Path err = Files.createTempFile("forkline-cmd", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("forkline " + String.join(" ", args) + " did not finish within 60 s");
+            }
+            return new CommandResult(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** Runs a subcommand (status, reload, ...) against this supervisor's admin API. */
+    CommandResult command(String... args) throws Exception {
+        return command(Map.of("FORKLINE_ADMIN_PORT", Integer.toString(adminPort)), args);
+    }
+
+    /** An HTTP response from the admin API. */
+    record Http(int status, String body) {
+    }
+
+    /** Calls the admin API: {@code admin("GET", "/status")}. */
+    Http admin(String method, String path, String... headers) throws Exception {
+        java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + path))
+                .timeout(Duration.ofSeconds(60))
+                .method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
+        if (headers.length > 0) {
+            req.headers(headers);
+        }
+        java.net.http.HttpResponse<String> res = java.net.http.HttpClient.newHttpClient()
+                .send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        return new Http(res.statusCode(), res.body());
     }
 
     static int freePort() throws IOException {
@@ -159,6 +215,20 @@ final class ForklineProcess implements AutoCloseable {
             }
         }
         return bySlot;
+    }
+
+    private static final Pattern SPAWNED = Pattern.compile("worker \\d+ (?:pid (\\d+) spawned|respawned as pid (\\d+))");
+
+    /** Every worker PID the log says was started. */
+    Set<Long> spawnedPids() {
+        Set<Long> pids = new HashSet<>();
+        for (String line : log()) {
+            Matcher m = SPAWNED.matcher(line);
+            if (m.find()) {
+                pids.add(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2)));
+            }
+        }
+        return pids;
     }
 
     /** The supervisor's live child processes: the workers. */

@@ -39,14 +39,14 @@ class StartupErrorsIT {
     }
 
     @Test
-    void refusesAPortThatIsAlreadyTakenWithOneLineAndExitCode3() throws Exception {
+    void refusesAPortThatIsAlreadyTakenWithOneLineAndExitCode4() throws Exception {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress("127.0.0.1", 0));
             int port = taken.getLocalPort();
             try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_PORT", Integer.toString(port)))) {
                 int code = forkline.awaitExit(Duration.ofSeconds(30));
 
-                assertThat(code).isEqualTo(3);
+                assertThat(code).isEqualTo(4);
                 assertThat(forkline.log()).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
                         .contains("cannot listen on 127.0.0.1:" + port).contains("Address already in use");
                 assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));

@@ -1,6 +1,7 @@
 package dev.forkline.worker;
 
 import dev.forkline.protocol.Command;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.parsetools.RecordParser;
@@ -14,6 +15,14 @@ import io.vertx.core.parsetools.RecordParser;
  * client that sends without reading cannot make the worker buffer without bound.
  */
 final class LineConnection {
+    /**
+     * During a drain, a connection is closed once it has been quiet this long: no partial line and
+     * nothing received. A client in the middle of a short exchange (greeting, request, QUIT) finishes
+     * it instead of racing the close; whatever is still open at FORKLINE_DRAIN_TIMEOUT is closed.
+     */
+    static final long DRAIN_QUIET_MILLIS = 1000;
+
+    private final Vertx vertx;
     private final NetSocket socket;
     private final Answers answers;
     private final Counters counters;
@@ -28,10 +37,12 @@ final class LineConnection {
     private Buffer batch;
     /** Set by QUIT or an error: answer nothing more, close after the pending write. */
     private boolean closing;
-    /** Set when the worker drains: close as soon as no partial line is pending. */
-    private boolean draining;
+    private boolean closed;
+    /** Whether anything arrived since the last quiet check of a drain. */
+    private boolean heardSinceCheck;
 
-    LineConnection(NetSocket socket, Answers answers, Counters counters, int maxLine) {
+    LineConnection(Vertx vertx, NetSocket socket, Answers answers, Counters counters, int maxLine) {
+        this.vertx = vertx;
         this.socket = socket;
         this.answers = answers;
         this.counters = counters;
@@ -43,6 +54,11 @@ final class LineConnection {
     }
 
     void start() {
+        counters.connections++;
+        socket.closeHandler(v -> {
+            closed = true;
+            counters.connections--;
+        });
         socket.handler(this::onData);
         socket.shutdownHandler(v -> onShutdown());
         write(answers.pid()); // the greeting
@@ -52,12 +68,13 @@ final class LineConnection {
         int n = data.length();
         counters.bytesIn += n;
         received += n;
+        heardSinceCheck = true;
         if (closing) {
             return;
         }
         parser.handle(data);
         flush();
-        if (closing || (draining && received == consumed)) {
+        if (closing) {
             socket.close();
         } else if (socket.writeQueueFull()) {
             socket.pause();
@@ -97,11 +114,21 @@ final class LineConnection {
         }
     }
 
-    /** The worker is draining: the listener is closed; finish the line in progress, then close. */
+    /** The worker is draining (its listener is closed): close this connection once it is quiet. */
     private void onShutdown() {
-        draining = true;
-        if (received == consumed) {
+        heardSinceCheck = false;
+        vertx.setTimer(DRAIN_QUIET_MILLIS, t -> closeIfQuiet());
+    }
+
+    private void closeIfQuiet() {
+        if (closed) {
+            return;
+        }
+        if (!heardSinceCheck && received == consumed) {
             socket.close();
+        } else {
+            heardSinceCheck = false;
+            vertx.setTimer(DRAIN_QUIET_MILLIS, t -> closeIfQuiet());
         }
     }
 

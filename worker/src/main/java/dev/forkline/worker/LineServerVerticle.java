@@ -2,6 +2,7 @@ package dev.forkline.worker;
 
 import dev.forkline.config.WorkerConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
@@ -19,12 +20,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LineServerVerticle extends VerticleBase {
     private final WorkerConfig config;
+    private final ListenerTrackingTransport transport;
     private final Counters counters;
     private final Answers answers;
     private NetServer server;
 
-    LineServerVerticle(WorkerConfig config, WorkerIdentity id, Counters counters) {
+    LineServerVerticle(WorkerConfig config, ListenerTrackingTransport transport, WorkerIdentity id, Counters counters) {
         this.config = config;
+        this.transport = transport;
         this.counters = counters;
         this.answers = new Answers(id, counters, config.maxLine());
     }
@@ -51,18 +54,21 @@ public final class LineServerVerticle extends VerticleBase {
             socket.close();
             return;
         }
-        counters.connections++;
-        socket.closeHandler(v -> counters.connections--);
-        new LineConnection(socket, answers, counters, config.maxLine()).start();
+        new LineConnection(vertx, socket, answers, counters, config.maxLine()).start();
     }
 
     /**
-     * Graceful drain: closes the listener at once, tells every connection to finish the line in
-     * progress and close, and completes when none are left or after {@code timeout}, when the rest
-     * are closed.
+     * Graceful drain: closes the listening socket at once (see {@link ListenerTrackingTransport} for
+     * why we close it ourselves), then tells every connection to finish and close once quiet, and
+     * completes when none are left or after {@code timeout}, when the rest are closed.
      */
     Future<Void> drain(Duration timeout) {
-        return server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return transport.closeListeners().compose(v -> {
+            // On the event loop, behind any accepted connection still being registered there.
+            Promise<Void> drained = Promise.promise();
+            context.runOnContext(x -> server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS).onComplete(drained));
+            return drained.future();
+        });
     }
 
     /** Closes the listener and every connection now. */

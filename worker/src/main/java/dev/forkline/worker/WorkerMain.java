@@ -31,6 +31,7 @@ public final class WorkerMain {
     private final WorkerIdentity id;
     private final ControlChannel channel;
     private final Counters counters = new Counters();
+    private ListenerTrackingTransport transport;
     private Vertx vertx;
     private Context loop;
     private WorkerConfig config;
@@ -49,11 +50,15 @@ public final class WorkerMain {
     }
 
     private void boot() {
-        vertx = Vertx.builder().with(new VertxOptions()
+        transport = ListenerTrackingTransport.epoll();
+        if (transport == null) {
+            fail(ExitCodes.BOOT, "the native epoll transport is missing from the class path; SO_REUSEPORT needs it");
+            return;
+        }
+        vertx = Vertx.builder().withTransport(transport).with(new VertxOptions()
                         .setEventLoopPoolSize(1)
                         .setWorkerPoolSize(1)
                         .setInternalBlockingPoolSize(1)
-                        .setPreferNativeTransport(true)
                         // No .vertx cache directory: the worker serves no files, and the image's root
                         // file system may be read-only.
                         .setFileSystemOptions(new FileSystemOptions()
@@ -85,7 +90,7 @@ public final class WorkerMain {
 
     private Future<String> deploy(WorkerConfig cfg) {
         config = cfg;
-        server = new LineServerVerticle(cfg, id, counters);
+        server = new LineServerVerticle(cfg, transport, id, counters);
         return vertx.deployVerticle(server);
     }
 

@@ -36,13 +36,14 @@ final class TestServer implements AutoCloseable {
         values.putIfAbsent("FORKLINE_HOST", "127.0.0.1");
         values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
         WorkerConfig config = WorkerConfig.from(values);
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(true));
+        ListenerTrackingTransport transport = ListenerTrackingTransport.epoll();
+        Vertx vertx = Vertx.builder().withTransport(transport).with(new VertxOptions().setEventLoopPoolSize(1)).build();
         if (!vertx.isNativeTransportEnabled()) {
             vertx.close();
             throw new IllegalStateException("native transport unavailable", vertx.unavailableNativeTransportCause());
         }
         WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
-        LineServerVerticle verticle = new LineServerVerticle(config, id, new Counters());
+        LineServerVerticle verticle = new LineServerVerticle(config, transport, id, new Counters());
         vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
         return new TestServer(vertx, verticle, config);
     }

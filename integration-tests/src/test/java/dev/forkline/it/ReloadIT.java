@@ -1,0 +1,38 @@
+package dev.forkline.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.forkline.testkit.SteadyLoad;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.testcontainers.containers.GenericContainer;
+
+@DockerTest
+class ReloadIT {
+
+    @Test
+    void reloadsInsideTheContainerWithoutFailingAConnectionOrARequest() throws Exception {
+        try (GenericContainer<?> forkline = ForklineImage.container(Map.of("FORKLINE_WORKERS", "4"))) {
+            forkline.start();
+            int port = forkline.getMappedPort(ForklineImage.PORT);
+
+            SteadyLoad load = SteadyLoad.start("127.0.0.1", port, 4, Duration.ofMillis(5), Duration.ofSeconds(90), 30_000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 200);
+            // docker kill -s HUP: tini (PID 1) forwards it to the supervisor.
+            forkline.getDockerClient().killContainerCmd(forkline.getContainerId()).withSignal("HUP").exec();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> forkline.getLogs().contains("reload to generation 2 complete"));
+            long target = load.probes() + 500;
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > target);
+            SteadyLoad.Result result = load.stop();
+
+            System.out.println("SIGHUP reload inside the container under load: " + result);
+            assertThat(forkline.getLogs()).contains("SIGHUP: reloading to generation 2");
+            assertThat(result.perPid()).as("4 old and 4 new workers served").hasSize(8);
+            assertThat(result.failedConnections()).as("failed connections: %s", result.firstFailures()).isZero();
+            assertThat(result.failedRequests()).as("failed requests: %s", result.firstFailures()).isZero();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class CrashLoopIT {
+    private static final Pattern DELAY = Pattern.compile("worker 0 died \\d+ ms after start \\(crash (\\d+) in a row\\): respawning in (\\d+) ms");
+
+    @Test
+    void restartsAWorkerThatAlwaysCrashesAtStartWithGrowingDelays() throws Exception {
+        // A real crash at start: this heap is too small for the JVM to boot, it exits with code 1.
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "1",
+                "FORKLINE_WORKER_JVM_OPTS", "-Xmx1k"))) {
+            forkline.awaitLog(Pattern.compile("crash 5 in a row"), 0, Duration.ofSeconds(30));
+
+            List<Long> delays = new ArrayList<>();
+            for (String line : forkline.log()) {
+                Matcher m = DELAY.matcher(line);
+                if (m.find()) {
+                    delays.add(Long.parseLong(m.group(2)));
+                }
+            }
+            assertThat(delays).startsWith(100L, 200L, 400L, 800L, 1600L);
+            assertThat(forkline.process.isAlive()).as("a crash loop never stops the supervisor").isTrue();
+            ForklineProcess.Http status = forkline.admin("GET", "/status");
+            assertThat(new io.vertx.core.json.JsonObject(status.body()).getJsonObject("restarts").getLong("crash")).isPositive();
+            ForklineProcess.Http health = forkline.admin("GET", "/healthz");
+            assertThat(health.status()).isEqualTo(503);
+            assertThat(health.body()).startsWith("not ready: worker 0");
+        }
+    }
+}
