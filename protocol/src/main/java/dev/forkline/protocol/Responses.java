@@ -25,6 +25,15 @@ public final class Responses {
         return "ERR line too long (max " + maxLine + " bytes)";
     }
 
+    /**
+     * {@code ERR line timeout (30 s)}: a line was not complete FORKLINE_LINE_TIMEOUT after its first
+     * byte (slowloris); the connection is closed.
+     */
+    public static byte[] lineTimeout(long timeoutMillis) {
+        String t = timeoutMillis % 1000 == 0 ? timeoutMillis / 1000 + " s" : timeoutMillis + " ms";
+        return line("ERR line timeout (" + t + ")");
+    }
+
     /** The greeting and the PID response: the serving process's PID as decimal digits. */
     public static byte[] pid(long pid) {
         return line(Long.toString(pid));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.SteadyLoad;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -12,6 +13,32 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class CrashRecoveryIT {
+
+    @Test
+    void killingAWorkerUnderSteadyLoadCostsAtMostTheExchangesItHeld() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "4"))) {
+            long victim = forkline.awaitAllReady().get(1);
+            int mark = forkline.logSize();
+            SteadyLoad load = SteadyLoad.start("127.0.0.1", forkline.port, 4, Duration.ofMillis(5),
+                    Duration.ofSeconds(60), 20_000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 300);
+
+            ForklineProcess.signal(victim, "KILL");
+            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark,
+                    Duration.ofSeconds(5));
+            long replacement = Long.parseLong(respawned.group(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.pidsSeen().contains(replacement));
+            long target = load.probes() + 500;
+            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > target);
+            SteadyLoad.Result result = load.stop();
+
+            System.out.printf("kill -9 of worker pid %d under load (tcp_migrate_req=%s): %s%n", victim,
+                    ReloadIT.migrateReq() ? 1 : 0, result);
+            // Queued connections move to live workers (tcp_migrate_req=1) or are reset (0); what the
+            // killed process held itself is lost either way: one exchange per client thread at most.
+            assertThat(result.failed()).as("%s", result.firstFailures()).isLessThanOrEqualTo(4);
+        }
+    }
 
     @Test
     void respawnsWorkerKilledWithSigkill() throws Exception {

@@ -314,6 +314,16 @@ final class ForklineProcess implements AutoCloseable {
         }
     }
 
+    /** Resident set size of a process in KiB, from /proc/PID/status (VmRSS). */
+    static long rssKib(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IOException("no VmRSS for pid " + pid);
+    }
+
     /** Whether a plain (non-reuse-port) bind of the port succeeds: nothing listens on it. */
     static boolean portFree(int port) {
         try (ServerSocket s = new ServerSocket()) {

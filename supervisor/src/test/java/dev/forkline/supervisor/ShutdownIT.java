@@ -58,9 +58,9 @@ class ShutdownIT {
 
             forkline.signal("KILL");
 
-            // Nobody tells them: each sees EOF on the pipe from its dead supervisor.
-            await().atMost(Duration.ofSeconds(5)).until(() -> workers.stream().noneMatch(ProcessHandle::isAlive));
-            await().atMost(Duration.ofSeconds(2)).until(() -> ForklineProcess.portFree(forkline.port));
+            // Nobody tells them: each sees EOF on the pipe from its dead supervisor, within 2 s.
+            await().atMost(Duration.ofSeconds(2)).until(() -> workers.stream().noneMatch(ProcessHandle::isAlive)
+                    && ForklineProcess.portFree(forkline.port));
             Optional<String> orphaned = forkline.log().stream().filter(l -> l.contains("supervisor gone")).findAny();
             assertThat(orphaned).isPresent();
         }

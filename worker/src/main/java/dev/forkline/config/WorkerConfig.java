@@ -14,6 +14,7 @@ public record WorkerConfig(
         int port,
         int maxLine,
         Duration idleTimeout,
+        Duration lineTimeout,
         int maxConnections,
         Duration drainTimeout,
         Duration heartbeatInterval) {
@@ -24,6 +25,7 @@ public record WorkerConfig(
                 Setting.PORT.intIn(values, 1, 65535),
                 Setting.MAX_LINE.intIn(values, 16, 16 * 1024 * 1024),
                 Setting.IDLE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
+                Setting.LINE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
                 Setting.MAX_CONNECTIONS.intIn(values, 1, 1_000_000),
                 Setting.DRAIN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)));
@@ -36,6 +38,7 @@ public record WorkerConfig(
         env.put(Setting.PORT.variable(), Integer.toString(port));
         env.put(Setting.MAX_LINE.variable(), Integer.toString(maxLine));
         env.put(Setting.IDLE_TIMEOUT.variable(), Setting.format(idleTimeout));
+        env.put(Setting.LINE_TIMEOUT.variable(), Setting.format(lineTimeout));
         env.put(Setting.MAX_CONNECTIONS.variable(), Integer.toString(maxConnections));
         env.put(Setting.DRAIN_TIMEOUT.variable(), Setting.format(drainTimeout));
         env.put(Setting.HEARTBEAT_INTERVAL.variable(), Setting.format(heartbeatInterval));

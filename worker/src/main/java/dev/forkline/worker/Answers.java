@@ -15,14 +15,16 @@ final class Answers {
 
     private final Buffer pid;
     private final Buffer lineTooLong;
+    private final Buffer lineTimeout;
     private final Counters counters;
     private final WorkerIdentity id;
 
-    Answers(WorkerIdentity id, Counters counters, int maxLine) {
+    Answers(WorkerIdentity id, Counters counters, int maxLine, java.time.Duration lineTimeout) {
         this.id = id;
         this.counters = counters;
         this.pid = Buffer.buffer(Responses.pid(id.pid()));
         this.lineTooLong = Buffer.buffer(Responses.lineTooLong(maxLine));
+        this.lineTimeout = Buffer.buffer(Responses.lineTimeout(lineTimeout.toMillis()));
     }
 
     /** The greeting, and the answer to PID and to every unknown line. */
@@ -32,6 +34,10 @@ final class Answers {
 
     Buffer lineTooLong() {
         return lineTooLong;
+    }
+
+    Buffer lineTimeout() {
+        return lineTimeout;
     }
 
     /** INFO is built per request: it reports live counters. */

@@ -1,18 +1,21 @@
 package dev.forkline.worker;
 
-import dev.forkline.protocol.Command;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.parsetools.RecordParser;
 
 /**
- * One client connection, on the worker's single event loop.
+ * One client connection, on the worker's single event loop: the socket side of a
+ * {@link RequestDecoder}.
  *
- * <p>Framing is Vert.x's {@link RecordParser} on LF. All lines that arrive in one read are answered
- * in order into one buffer that is written once (pipelining costs one write per read, not one per
- * line). When the socket's write queue is full the connection stops reading until it drains, so a
- * client that sends without reading cannot make the worker buffer without bound.
+ * <ul>
+ *   <li>The answers to all lines of one read are written at once.</li>
+ *   <li>Backpressure: when the socket's write queue is full the connection stops reading until it
+ *       drains, so a client that sends without reading cannot make the worker buffer without bound.</li>
+ *   <li>Line timeout: a line must be complete within FORKLINE_LINE_TIMEOUT of its first byte, or the
+ *       connection gets {@code ERR line timeout} and is closed (slowloris).</li>
+ *   <li>Drain: once the worker drains, the connection is closed when quiet.</li>
+ * </ul>
  */
 final class LineConnection {
     /**
@@ -26,31 +29,24 @@ final class LineConnection {
     private final NetSocket socket;
     private final Answers answers;
     private final Counters counters;
-    private final int maxLine;
-    private final RecordParser parser;
+    private final RequestDecoder decoder;
+    private final long lineTimeoutMillis;
 
-    /** Bytes received and bytes consumed as complete lines (LF included): a difference is a partial line. */
-    private long received;
-    private long consumed;
-    /** Responses of the current read, written once at its end. */
-    private Buffer single;
-    private Buffer batch;
-    /** Set by QUIT or an error: answer nothing more, close after the pending write. */
-    private boolean closing;
     private boolean closed;
     /** Whether anything arrived since the last quiet check of a drain. */
     private boolean heardSinceCheck;
+    /** The line-timeout timer while a partial line is pending, else -1; and where that line began. */
+    private long lineTimer = -1;
+    private long lineStartConsumed;
 
-    LineConnection(Vertx vertx, NetSocket socket, Answers answers, Counters counters, int maxLine) {
+    LineConnection(Vertx vertx, NetSocket socket, Answers answers, Counters counters, int maxLine,
+                   long lineTimeoutMillis) {
         this.vertx = vertx;
         this.socket = socket;
         this.answers = answers;
         this.counters = counters;
-        this.maxLine = maxLine;
-        // +1: the CR that may precede the LF is not part of the line but is part of the record.
-        this.parser = RecordParser.newDelimited("\n").maxRecordSize(maxLine + 1);
-        parser.handler(this::onLine);
-        parser.exceptionHandler(e -> tooLong());
+        this.lineTimeoutMillis = lineTimeoutMillis;
+        this.decoder = new RequestDecoder(answers, counters, maxLine);
     }
 
     void start() {
@@ -58,6 +54,7 @@ final class LineConnection {
         socket.closeHandler(v -> {
             closed = true;
             counters.connections--;
+            cancelLineTimer();
         });
         socket.handler(this::onData);
         socket.shutdownHandler(v -> onShutdown());
@@ -65,52 +62,57 @@ final class LineConnection {
     }
 
     private void onData(Buffer data) {
-        int n = data.length();
-        counters.bytesIn += n;
-        received += n;
+        counters.bytesIn += data.length();
         heardSinceCheck = true;
-        if (closing) {
-            return;
+        Buffer out = decoder.feed(data);
+        if (out != null) {
+            write(out);
         }
-        parser.handle(data);
-        flush();
-        if (closing) {
+        if (decoder.closing()) {
             socket.close();
-        } else if (socket.writeQueueFull()) {
+            return;
+        }
+        if (socket.writeQueueFull()) {
+            // We stop reading, so the client cannot finish its line: the line clock stops too.
+            cancelLineTimer();
             socket.pause();
-            socket.drainHandler(v -> socket.resume());
+            socket.drainHandler(v -> {
+                socket.resume();
+                watchLine();
+            });
+        } else {
+            watchLine();
         }
     }
 
-    private void onLine(Buffer line) {
-        if (closing) {
-            return;
-        }
-        int len = line.length();
-        consumed += len + 1;
-        if (len > 0 && line.getByte(len - 1) == '\r') {
-            len--;
-        }
-        if (len > maxLine) {
-            tooLong();
-            return;
-        }
-        counters.requests++;
-        switch (Command.of(len, len == 4 ? line.getInt(0) : 0)) {
-            case PING -> respond(Answers.PONG);
-            case INFO -> respond(answers.info());
-            case QUIT -> {
-                respond(Answers.BYE);
-                closing = true;
-            }
-            case PID -> respond(answers.pid());
+    /** Starts the line timer when a line begins, stops it when no line is pending. */
+    private void watchLine() {
+        if (!decoder.partialLine()) {
+            cancelLineTimer();
+        } else if (lineTimer == -1) {
+            lineStartConsumed = decoder.consumed();
+            lineTimer = vertx.setTimer(lineTimeoutMillis, t -> onLineTimeout());
         }
     }
 
-    private void tooLong() {
-        if (!closing) {
-            respond(answers.lineTooLong());
-            closing = true;
+    private void onLineTimeout() {
+        lineTimer = -1;
+        if (closed || !decoder.partialLine()) {
+            return;
+        }
+        if (decoder.consumed() != lineStartConsumed) {
+            // The line we timed completed; the one pending now began later: give it a full timeout.
+            watchLine();
+            return;
+        }
+        write(answers.lineTimeout());
+        socket.close();
+    }
+
+    private void cancelLineTimer() {
+        if (lineTimer != -1) {
+            vertx.cancelTimer(lineTimer);
+            lineTimer = -1;
         }
     }
 
@@ -124,7 +126,7 @@ final class LineConnection {
         if (closed) {
             return;
         }
-        if (!heardSinceCheck && received == consumed) {
+        if (!heardSinceCheck && !decoder.partialLine()) {
             socket.close();
         } else {
             heardSinceCheck = false;
@@ -132,32 +134,8 @@ final class LineConnection {
         }
     }
 
-    private void respond(Buffer b) {
-        if (single == null && batch == null) {
-            single = b;
-            return;
-        }
-        if (batch == null) {
-            batch = Buffer.buffer(256);
-            batch.appendBuffer(single);
-            single = null;
-        }
-        batch.appendBuffer(b);
-    }
-
-    private void flush() {
-        if (single != null) {
-            write(single);
-            single = null;
-        } else if (batch != null) {
-            write(batch);
-            batch = null;
-        }
-    }
-
     private void write(Buffer b) {
         counters.bytesOut += b.length();
         socket.write(b);
     }
-
 }

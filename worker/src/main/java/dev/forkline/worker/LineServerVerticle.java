@@ -29,7 +29,7 @@ public final class LineServerVerticle extends VerticleBase {
         this.config = config;
         this.transport = transport;
         this.counters = counters;
-        this.answers = new Answers(id, counters, config.maxLine());
+        this.answers = new Answers(id, counters, config.maxLine(), config.lineTimeout());
     }
 
     @Override
@@ -54,7 +54,7 @@ public final class LineServerVerticle extends VerticleBase {
             socket.close();
             return;
         }
-        new LineConnection(vertx, socket, answers, counters, config.maxLine()).start();
+        new LineConnection(vertx, socket, answers, counters, config.maxLine(), config.lineTimeout().toMillis()).start();
     }
 
     /**

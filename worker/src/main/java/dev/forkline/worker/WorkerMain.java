@@ -106,8 +106,28 @@ public final class WorkerMain {
         // TERM is the supervisor's fallback for "drain" (nginx's QUIT); INT is ignored because a
         // Ctrl-C in a terminal reaches the whole process group, and the supervisor decides what
         // its workers do with it.
+        injectFault(System.getProperty("forkline.fault", ""));
         Signals.handle("TERM", () -> loop.runOnContext(v -> drain("SIGTERM")));
         Signals.handle("INT", () -> LOG.fine("SIGINT ignored: the supervisor forwards it"));
+    }
+
+    /**
+     * Test hook, never for production: {@code -Dforkline.fault=oom} (through FORKLINE_WORKER_JVM_OPTS)
+     * makes the worker exhaust its heap shortly after it is ready, to prove that an out-of-memory
+     * worker exits (-XX:+ExitOnOutOfMemoryError) and is respawned.
+     */
+    private void injectFault(String fault) {
+        if (fault.equals("oom")) {
+            LOG.warning("fault injection: exhausting the heap (-Dforkline.fault=oom)");
+            vertx.setTimer(200, t -> {
+                java.util.List<long[]> hog = new java.util.ArrayList<>();
+                while (true) {
+                    hog.add(new long[1 << 20]);
+                }
+            });
+        } else if (!fault.isEmpty()) {
+            LOG.warning("unknown fault injection ignored: -Dforkline.fault=" + fault);
+        }
     }
 
     private void onCommand(ControlMessage command) {
