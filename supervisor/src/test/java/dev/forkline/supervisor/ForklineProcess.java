@@ -314,6 +314,23 @@ final class ForklineProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a process has exited: gone, or a zombie waiting for its parent to reap it (an orphaned
+     * worker's parent is PID 1, which on some machines reaps only every second or two;
+     * {@link ProcessHandle#isAlive()} counts zombies as alive).
+     */
+    static boolean exited(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true; // gone meanwhile
+        }
+    }
+
     /** Resident set size of a process in KiB, from /proc/PID/status (VmRSS). */
     static long rssKib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {

@@ -184,6 +184,12 @@ class HostileInputIT {
                 c.close();
             }
         }
+        // The worker sees the closes asynchronously: wait until it accepts again.
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            try (LineClient c = LineClient.connect("127.0.0.1", forkline.port)) {
+                return true;
+            }
+        });
     }
 
     @Test

@@ -59,7 +59,7 @@ class ShutdownIT {
             forkline.signal("KILL");
 
             // Nobody tells them: each sees EOF on the pipe from its dead supervisor, within 2 s.
-            await().atMost(Duration.ofSeconds(2)).until(() -> workers.stream().noneMatch(ProcessHandle::isAlive)
+            await().atMost(Duration.ofSeconds(2)).until(() -> workers.stream().allMatch(ForklineProcess::exited)
                     && ForklineProcess.portFree(forkline.port));
             Optional<String> orphaned = forkline.log().stream().filter(l -> l.contains("supervisor gone")).findAny();
             assertThat(orphaned).isPresent();

@@ -156,9 +156,25 @@ public final class WorkerMain {
         server.closeNow().onComplete(ar -> exit(ExitCodes.OK, "stopped"));
     }
 
+    /**
+     * The supervisor is gone: nobody will drain, respawn or read our exit status. Free the port at
+     * once, then end. Not with {@code Runtime.halt()} alone: HotSpot's exit waits for threads in
+     * native code (our epoll loops) to block (VM_Exit::wait_for_threads_in_native_to_block), 300 ms
+     * at least and up to 10 s while a JIT compiler thread is busy; we measured 1.5 s right after
+     * start. The kernel ends us at once.
+     */
     private void onSupervisorGone() {
         LOG.warning("supervisor gone (control channel closed): exiting");
-        // The port must be free at once: no drain, the kernel closes every socket on exit.
+        try {
+            transport.closeListeners().toCompletionStage().toCompletableFuture().get(200, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // exiting anyway: the kernel closes every socket of a dead process
+        }
+        try {
+            new ProcessBuilder("kill", "-KILL", Long.toString(id.pid())).start().waitFor(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // no kill(1) here: the slower exit below still gets there
+        }
         Runtime.getRuntime().halt(ExitCodes.ORPHANED);
     }
 
