@@ -24,8 +24,10 @@ class ComposeIT {
     @Test
     void composeFileBringsUpAHealthyServerThatServesSeveralWorkers() throws Exception {
         int port;
-        try (ServerSocket s = new ServerSocket(0)) {
+        int httpPort;
+        try (ServerSocket s = new ServerSocket(0); ServerSocket h = new ServerSocket(0)) {
             port = s.getLocalPort();
+            httpPort = h.getLocalPort();
         }
         File compose = ForklineImage.ROOT.resolve("deploy/compose.yaml").toFile();
         try (DockerComposeContainer<?> env = new DockerComposeContainer<>("forkline-it", compose)
@@ -33,6 +35,7 @@ class ComposeIT {
                 .withBuild(true)
                 .withEnv("FORKLINE_BASE_IMAGE", ForklineImage.baseImage())
                 .withEnv("FORKLINE_PUBLISHED_PORT", Integer.toString(port))
+                .withEnv("FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(httpPort))
                 .withEnv("FORKLINE_WORKERS", "3")) {
             env.start();
             ContainerState service = env.getContainerByServiceName("forkline_1")
@@ -51,6 +54,11 @@ class ComposeIT {
             }
             System.out.println("compose service served from worker PIDs " + pids);
             assertThat(pids).hasSize(3);
+            java.net.http.HttpResponse<String> http = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(http.statusCode()).isEqualTo(200);
+            assertThat(Long.parseLong(http.body().strip())).isIn(pids);
         }
     }
 }

@@ -128,13 +128,15 @@ public final class ControlCodec {
         g.writeNumberField("requests", s.requests());
         g.writeNumberField("bytes_in", s.bytesIn());
         g.writeNumberField("bytes_out", s.bytesOut());
+        g.writeNumberField("http_requests", s.httpRequests());
     }
 
     private static WorkerStats stats(Map<String, Object> f) {
         return new WorkerStats(
                 longField(f, "pid"), intField(f, "slot"), intField(f, "generation"),
                 longField(f, "uptime_ms"), longField(f, "connections"), longField(f, "accepted"),
-                longField(f, "requests"), longField(f, "bytes_in"), longField(f, "bytes_out"));
+                longField(f, "requests"), longField(f, "bytes_in"), longField(f, "bytes_out"),
+                optionalLong(f, "http_requests"));
     }
 
     /** Reads a flat JSON object of strings and integers; nested values are skipped. */
@@ -179,6 +181,11 @@ public final class ControlCodec {
             return ((Number) v).longValue();
         }
         throw new MalformedMessageException("field \"" + name + "\" missing or not an integer");
+    }
+
+    /** A field added after 0.1: absent in messages of older workers. */
+    private static long optionalLong(Map<String, Object> f, String name) {
+        return f.containsKey(name) ? longField(f, name) : 0;
     }
 
     private static int intField(Map<String, Object> f, String name) {

@@ -7,11 +7,12 @@ package dev.forkline.protocol;
  * @param slot the worker's slot, 0 .. workers-1; a respawned worker keeps its slot
  * @param generation incremented by each reload; a respawn after a crash keeps the generation
  * @param uptimeMillis time since the worker process started
- * @param connections connections open now
+ * @param connections connections open now (line protocol and HTTP)
  * @param accepted connections accepted since start (including those refused with {@code ERR busy})
- * @param requests request lines answered since start
+ * @param requests request lines answered since start (line protocol)
  * @param bytesIn bytes read from clients since start
  * @param bytesOut bytes written to clients since start
+ * @param httpRequests HTTP requests answered since start (the HTTP facet)
  */
 public record WorkerStats(
         long pid,
@@ -22,5 +23,6 @@ public record WorkerStats(
         long accepted,
         long requests,
         long bytesIn,
-        long bytesOut) {
+        long bytesOut,
+        long httpRequests) {
 }

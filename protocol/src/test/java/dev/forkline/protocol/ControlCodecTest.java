@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ControlCodecTest {
 
-    private static final WorkerStats STATS = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000);
+    private static final WorkerStats STATS = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000, 55);
 
     @Test
     void everyMessageSurvivesARoundTrip() {
@@ -37,8 +37,16 @@ class ControlCodecTest {
     void infoCarriesIdentityAndCounters() {
         String info = ControlCodec.encodeInfo(STATS);
         assertThat(info).isEqualTo("{\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"
-                + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000}");
+                + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000,"
+                + "\"http_requests\":55}");
         assertThat(ControlCodec.decodeInfo(info)).isEqualTo(STATS);
+    }
+
+    @Test
+    void readsStatsOfAnOlderWorkerWithoutTheFieldsAddedSince() {
+        assertThat(ControlCodec.decodeInfo("{\"pid\":1,\"slot\":0,\"generation\":1,\"uptime_ms\":5,"
+                + "\"connections\":0,\"accepted\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0}").httpRequests())
+                .isZero();
     }
 
     @Test

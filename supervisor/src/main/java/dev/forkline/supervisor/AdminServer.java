@@ -145,9 +145,10 @@ final class AdminServer {
                     .put("restarts", w.restarts()).put("last_exit", w.lastExit())
                     .put("heartbeat_age_ms", w.heartbeatAgeMillis() < 0 ? null : w.heartbeatAgeMillis());
             // Zero until the worker's first heartbeat.
-            WorkerStats st = w.stats() != null ? w.stats() : new WorkerStats(w.pid(), w.slot(), w.generation(), 0, 0, 0, 0, 0, 0);
+            WorkerStats st = w.stats() != null ? w.stats() : new WorkerStats(w.pid(), w.slot(), w.generation(), 0, 0, 0, 0, 0, 0, 0);
             o.put("connections", st.connections()).put("accepted", st.accepted()).put("requests", st.requests())
-                    .put("bytes_in", st.bytesIn()).put("bytes_out", st.bytesOut());
+                    .put("bytes_in", st.bytesIn()).put("bytes_out", st.bytesOut())
+                    .put("http_requests", st.httpRequests());
             workers.add(o);
         }
         Snapshot.Totals t = s.totals();
@@ -165,7 +166,8 @@ final class AdminServer {
                 .put("restarts", restarts(s))
                 .put("connections", s.openConnections())
                 .put("totals", new JsonObject().put("accepted", t.accepted()).put("requests", t.requests())
-                        .put("bytes_in", t.bytesIn()).put("bytes_out", t.bytesOut()))
+                        .put("bytes_in", t.bytesIn()).put("bytes_out", t.bytesOut())
+                        .put("http_requests", t.httpRequests()))
                 .put("workers", workers);
     }
 }

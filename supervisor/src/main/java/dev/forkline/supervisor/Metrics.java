@@ -33,6 +33,7 @@ final class Metrics {
         workerCounter("forkline_worker_requests", "Request lines the worker answered", WorkerStats::requests);
         workerCounter("forkline_worker_bytes_in", "Bytes the worker read from clients", WorkerStats::bytesIn);
         workerCounter("forkline_worker_bytes_out", "Bytes the worker wrote to clients", WorkerStats::bytesOut);
+        workerCounter("forkline_worker_http_requests", "HTTP requests the worker answered", WorkerStats::httpRequests);
         GaugeWithCallback.builder().name("forkline_worker_heartbeat_age_seconds")
                 .help("Time since the worker's last heartbeat").labelNames(WORKER_LABELS)
                 .callback(cb -> snapshot.get().workers().forEach(w -> {
@@ -47,6 +48,7 @@ final class Metrics {
         totalCounter("forkline_requests", "Request lines answered by all workers, ever", Snapshot.Totals::requests);
         totalCounter("forkline_bytes_in", "Bytes read from clients by all workers, ever", Snapshot.Totals::bytesIn);
         totalCounter("forkline_bytes_out", "Bytes written to clients by all workers, ever", Snapshot.Totals::bytesOut);
+        totalCounter("forkline_http_requests", "HTTP requests answered by all workers, ever", Snapshot.Totals::httpRequests);
 
         GaugeWithCallback.builder().name("forkline_workers_up").help("Workers ready and serving")
                 .callback(cb -> cb.call(snapshot.get().workers().stream()

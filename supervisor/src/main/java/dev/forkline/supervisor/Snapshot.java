@@ -44,12 +44,12 @@ record Snapshot(
     }
 
     /** Counters summed over workers. */
-    record Totals(long accepted, long requests, long bytesIn, long bytesOut) {
-        static final Totals ZERO = new Totals(0, 0, 0, 0);
+    record Totals(long accepted, long requests, long bytesIn, long bytesOut, long httpRequests) {
+        static final Totals ZERO = new Totals(0, 0, 0, 0, 0);
 
         Totals plus(WorkerStats s) {
             return s == null ? this : new Totals(accepted + s.accepted(), requests + s.requests(),
-                    bytesIn + s.bytesIn(), bytesOut + s.bytesOut());
+                    bytesIn + s.bytesIn(), bytesOut + s.bytesOut(), httpRequests + s.httpRequests());
         }
     }
 

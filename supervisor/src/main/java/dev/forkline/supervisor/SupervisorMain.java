@@ -55,14 +55,20 @@ final class SupervisorMain {
         Logs.setLevel(config.logLevel());
 
         String listen = config.worker().host() + ":" + config.worker().port();
-        String busy = portInUse(config);
-        if (busy != null) {
-            LOG.severe("cannot listen on " + listen + ": " + busy
-                    + " (another server holds the port; set FORKLINE_PORT to a free one)");
-            return ExitCodes.BOOT;
+        for (String[] port : new String[][] {
+                {Integer.toString(config.worker().port()), "FORKLINE_PORT"},
+                {Integer.toString(config.worker().httpPort()), "FORKLINE_HTTP_PORT"}}) {
+            int p = Integer.parseInt(port[0]);
+            String busy = p == 0 ? null : portInUse(config.worker().host(), p);
+            if (busy != null) {
+                LOG.severe("cannot listen on " + config.worker().host() + ":" + p + ": " + busy
+                        + " (another server holds the port; set " + port[1] + " to a free one)");
+                return ExitCodes.BOOT;
+            }
         }
         warnAboutConnectionMigration();
         LOG.info("forkline starting " + config.workers() + " workers on " + listen
+                + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
                 + " (supervisor pid " + ProcessHandle.current().pid() + ")");
 
         Supervisor supervisor = new Supervisor(config,
@@ -101,10 +107,10 @@ final class SupervisorMain {
      * SO_REUSEPORT, which would silently share the port with another Forkline (or any reuse-port
      * server of the same user) instead of failing as nginx does.
      */
-    private static String portInUse(SupervisorConfig config) {
+    private static String portInUse(String host, int port) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
-            probe.bind(new InetSocketAddress(config.worker().host(), config.worker().port()));
+            probe.bind(new InetSocketAddress(host, port));
             return null;
         } catch (IOException e) {
             return e.getMessage();

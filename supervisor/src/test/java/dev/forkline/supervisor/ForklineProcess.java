@@ -34,14 +34,16 @@ final class ForklineProcess implements AutoCloseable {
     final Process process;
     final int port;
     final int adminPort;
+    final int httpPort;
     private final List<String> log = new ArrayList<>();
     /** Every worker seen, as handles: a handle knows its start time, so it never kills a reused PID. */
     private final Set<ProcessHandle> seenDescendants = new HashSet<>();
 
-    private ForklineProcess(Process process, int port, int adminPort) {
+    private ForklineProcess(Process process, int port, int adminPort, int httpPort) {
         this.process = process;
         this.port = port;
         this.adminPort = adminPort;
+        this.httpPort = httpPort;
         Thread t = new Thread(this::pumpLog, "forkline-log-" + process.pid());
         t.setDaemon(true);
         t.start();
@@ -61,6 +63,7 @@ final class ForklineProcess implements AutoCloseable {
         env.put("FORKLINE_HOST", "127.0.0.1");
         env.put("FORKLINE_PORT", Integer.toString(freePort()));
         env.put("FORKLINE_ADMIN_PORT", Integer.toString(freePort()));
+        env.put("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
         env.putAll(settings);
         return startExactly(env, List.of());
     }
@@ -74,7 +77,7 @@ final class ForklineProcess implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
         pb.environment().putAll(settings);
         return new ForklineProcess(pb.start(), intOr(settings.get("FORKLINE_PORT"), 3000),
-                intOr(settings.get("FORKLINE_ADMIN_PORT"), 9090));
+                intOr(settings.get("FORKLINE_ADMIN_PORT"), 9090), intOr(settings.get("FORKLINE_HTTP_PORT"), 8080));
     }
 
     private static int intOr(String value, int dflt) {

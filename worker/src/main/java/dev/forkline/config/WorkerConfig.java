@@ -12,6 +12,7 @@ import java.util.Map;
 public record WorkerConfig(
         String host,
         int port,
+        int httpPort,
         int maxLine,
         Duration idleTimeout,
         Duration lineTimeout,
@@ -23,6 +24,7 @@ public record WorkerConfig(
         return new WorkerConfig(
                 Setting.HOST.word(values, "an IP address or a host name"),
                 Setting.PORT.intIn(values, 1, 65535),
+                httpPort(values),
                 Setting.MAX_LINE.intIn(values, 16, 16 * 1024 * 1024),
                 Setting.IDLE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
                 Setting.LINE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
@@ -31,11 +33,22 @@ public record WorkerConfig(
                 Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)));
     }
 
+    /** 0 turns the HTTP facet off; it cannot share the line protocol's port. */
+    private static int httpPort(Map<String, String> values) {
+        int http = Setting.HTTP_PORT.intIn(values, 0, 65535);
+        if (http != 0 && http == Setting.PORT.intIn(values, 1, 65535)) {
+            throw new ConfigException(Setting.HTTP_PORT.variable(), Integer.toString(http),
+                    "0 (off) or a port other than FORKLINE_PORT's");
+        }
+        return http;
+    }
+
     /** The settings as environment variables, to start a worker with. */
     public Map<String, String> toEnvironment() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put(Setting.HOST.variable(), host);
         env.put(Setting.PORT.variable(), Integer.toString(port));
+        env.put(Setting.HTTP_PORT.variable(), Integer.toString(httpPort));
         env.put(Setting.MAX_LINE.variable(), Integer.toString(maxLine));
         env.put(Setting.IDLE_TIMEOUT.variable(), Setting.format(idleTimeout));
         env.put(Setting.LINE_TIMEOUT.variable(), Setting.format(lineTimeout));

@@ -16,6 +16,9 @@ final class Answers {
     private final Buffer pid;
     private final Buffer lineTooLong;
     private final Buffer lineTimeout;
+    private final Buffer httpPid;
+    private final Buffer notFound = Buffer.buffer("not found\n");
+    private final Buffer notAllowed = Buffer.buffer("method not allowed\n");
     private final Counters counters;
     private final WorkerIdentity id;
 
@@ -25,6 +28,7 @@ final class Answers {
         this.pid = Buffer.buffer(Responses.pid(id.pid()));
         this.lineTooLong = Buffer.buffer(Responses.lineTooLong(maxLine));
         this.lineTimeout = Buffer.buffer(Responses.lineTimeout(lineTimeout.toMillis()));
+        this.httpPid = Buffer.buffer(id.pid() + "\n");
     }
 
     /** The greeting, and the answer to PID and to every unknown line. */
@@ -38,6 +42,15 @@ final class Answers {
 
     Buffer lineTimeout() {
         return lineTimeout;
+    }
+
+    /** The body of {@code GET /}: the PID and a LF. */
+    Buffer httpPid() {
+        return httpPid;
+    }
+
+    Buffer httpError(int status) {
+        return status == 404 ? notFound : notAllowed;
     }
 
     /** INFO is built per request: it reports live counters. */

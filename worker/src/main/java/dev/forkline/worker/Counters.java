@@ -12,9 +12,10 @@ final class Counters {
     long requests;
     long bytesIn;
     long bytesOut;
+    long httpRequests;
 
     WorkerStats snapshot(WorkerIdentity id) {
         return new WorkerStats(id.pid(), id.slot(), id.generation(), id.uptimeMillis(),
-                connections, accepted, requests, bytesIn, bytesOut);
+                connections, accepted, requests, bytesIn, bytesOut, httpRequests);
     }
 }

@@ -35,7 +35,7 @@ public final class WorkerMain {
     private Vertx vertx;
     private Context loop;
     private WorkerConfig config;
-    private LineServerVerticle server;
+    private WorkerVerticle server;
     private boolean draining;
 
     private WorkerMain(WorkerIdentity id, ControlChannel channel) {
@@ -83,6 +83,7 @@ public final class WorkerMain {
                         fail(ExitCodes.CONFIG, e.getMessage());
                     } else {
                         fail(ExitCodes.BOOT, "cannot listen on " + config.host() + ":" + config.port()
+                                + (config.httpPort() != 0 ? " and :" + config.httpPort() + " (HTTP)" : "")
                                 + ": " + e.getMessage());
                     }
                 });
@@ -90,7 +91,7 @@ public final class WorkerMain {
 
     private Future<String> deploy(WorkerConfig cfg) {
         config = cfg;
-        server = new LineServerVerticle(cfg, transport, id, counters);
+        server = new WorkerVerticle(cfg, transport, id, counters);
         return vertx.deployVerticle(server);
     }
 

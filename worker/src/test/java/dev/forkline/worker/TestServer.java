@@ -15,15 +15,17 @@ import java.util.concurrent.TimeUnit;
 /** A real worker listener (native epoll, one event loop, reuse-port) on a free loopback port. */
 final class TestServer implements AutoCloseable {
     final Vertx vertx;
-    final LineServerVerticle verticle;
+    final WorkerVerticle verticle;
     final WorkerConfig config;
     final int port;
+    final int httpPort;
 
-    private TestServer(Vertx vertx, LineServerVerticle verticle, WorkerConfig config) {
+    private TestServer(Vertx vertx, WorkerVerticle verticle, WorkerConfig config) {
         this.vertx = vertx;
         this.verticle = verticle;
         this.config = config;
         this.port = config.port();
+        this.httpPort = config.httpPort();
     }
 
     static TestServer start() throws Exception {
@@ -35,6 +37,7 @@ final class TestServer implements AutoCloseable {
         Map<String, String> values = new HashMap<>(settings);
         values.putIfAbsent("FORKLINE_HOST", "127.0.0.1");
         values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
+        values.putIfAbsent("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
         WorkerConfig config = WorkerConfig.from(values);
         ListenerTrackingTransport transport = ListenerTrackingTransport.epoll();
         Vertx vertx = Vertx.builder().withTransport(transport).with(new VertxOptions().setEventLoopPoolSize(1)).build();
@@ -43,7 +46,7 @@ final class TestServer implements AutoCloseable {
             throw new IllegalStateException("native transport unavailable", vertx.unavailableNativeTransportCause());
         }
         WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
-        LineServerVerticle verticle = new LineServerVerticle(config, transport, id, new Counters());
+        WorkerVerticle verticle = new WorkerVerticle(config, transport, id, new Counters());
         vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
         return new TestServer(vertx, verticle, config);
     }

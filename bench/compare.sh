@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark on this machine, 127.0.0.1 only: Forkline (2 worker processes) against
+# nginx (stream and http, worker_processes 2), memcached -t 2, and one JVM running Vert.x with 2
+# instances of the same verticle. Systems alternate (A B A B ...) so that drift hits all alike.
+# Writes docs/BENCHMARKS.md and docs/benchmarks.png; raw results under bench/results/.
+#
+#   bench/compare.sh                      # full run: ROUNDS=2 DURATION=10s WARMUP=3s (about 12 minutes)
+#   ROUNDS=1 DURATION=3s WARMUP=1s bench/compare.sh     # a quick look
+#
+# Needs root only to install what is missing (nginx with its stream module, memcached, wrk) with
+# apt-get. Ends every process it started, by PID.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+ROUNDS=${ROUNDS:-2}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT="$ROOT/bench/results/$STAMP"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.tsv"
+: > "$RESULTS"
+
+# Ports: forkline, nginx, memcached, single JVM.
+FL_PORT=13000 FL_HTTP=18000
+NG_STREAM=13100 NG_HTTP=18100
+MC_PORT=13200
+SJ_PORT=13300 SJ_HTTP=18300
+
+log() { echo "compare: $*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+need=()
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+command -v memcached >/dev/null 2>&1 || need+=(memcached)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${need[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${need[@]}" >&2; }
+fi
+
+# --- jars --------------------------------------------------------------------------------------
+FL_JAR="$ROOT/supervisor/target/forkline.jar"
+BENCH_JAR="$ROOT/bench/target/forkline-bench.jar"
+if [ ! -f "$FL_JAR" ] || [ ! -f "$BENCH_JAR" ] \
+        || [ -n "$(find protocol worker supervisor bench -name '*.java' -newer "$BENCH_JAR" | head -n 1)" ]; then
+    log "building the jars"
+    ./mvnw -q -B -ntp -DskipTests -pl supervisor,bench -am install >&2
+fi
+JAVA=${JAVA:-java}
+
+# --- servers -----------------------------------------------------------------------------------
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    [ -f "$OUT/nginx/nginx.pid" ] && kill "$(cat "$OUT/nginx/nginx.pid")" 2>/dev/null || true
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_port() { # port
+    for _ in $(seq 1 150); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.2
+    done
+    log "nothing listens on 127.0.0.1:$1"; exit 1
+}
+
+log "starting forkline (2 workers)"
+FORKLINE_WORKERS=2 FORKLINE_HOST=127.0.0.1 FORKLINE_PORT=$FL_PORT FORKLINE_HTTP_PORT=$FL_HTTP \
+FORKLINE_ADMIN_PORT=0 FORKLINE_LOG_LEVEL=warn \
+    "$JAVA" -XX:+UseSerialGC -Xmx64m -jar "$FL_JAR" 2>"$OUT/forkline.log" &
+PIDS+=($!)
+
+log "starting nginx (worker_processes 2)"
+mkdir -p "$OUT/nginx/logs"
+cat > "$OUT/nginx/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 2;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log warn;
+events { worker_connections 10000; }
+stream {
+    # The same job as Forkline's greeting: the worker's PID, then close.
+    server { listen 127.0.0.1:$NG_STREAM reuseport; return "\$pid\r\n"; }
+}
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    default_type text/plain;
+    server { listen 127.0.0.1:$NG_HTTP reuseport; location / { return 200 "\$pid\n"; } }
+}
+EOF
+nginx -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g 'daemon off;' 2>>"$OUT/nginx/error.log" &
+PIDS+=($!)
+
+log "starting memcached -t 2"
+memcached -t 2 -l 127.0.0.1 -p $MC_PORT -U 0 -c 10000 -u nobody 2>"$OUT/memcached.log" &
+PIDS+=($!)
+
+log "starting one JVM with 2 Vert.x verticle instances"
+"$JAVA" -XX:+UseSerialGC -Xms16m -Xmx256m -XX:-UsePerfData -cp "$BENCH_JAR" dev.forkline.bench.SingleJvmServer \
+    $SJ_PORT $SJ_HTTP 2 2>"$OUT/single-jvm.log" &
+PIDS+=($!)
+
+for p in $FL_PORT $FL_HTTP $NG_STREAM $NG_HTTP $MC_PORT $SJ_PORT; do wait_port "$p"; done
+log "all servers listen"
+
+# --- runs --------------------------------------------------------------------------------------
+bench() { # figure system args...
+    local figure=$1 system=$2; shift 2
+    local json
+    json=$("$JAVA" -jar "$BENCH_JAR" "$@" --duration "$DURATION" --warmup "$WARMUP" --json 2>/dev/null)
+    local rate errors
+    rate=$(sed -E 's/.*"rate":([0-9.]+).*/\1/' <<<"$json")
+    errors=$(sed -E 's/.*"errors":([0-9]+).*/\1/' <<<"$json")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$figure" "$system" "$rate" "$errors" "$json" >> "$RESULTS"
+    log "$(printf '%-22s %-12s %12.0f /s  errors %s' "$figure" "$system" "$rate" "$errors")"
+}
+
+wrk_run() { # figure system url
+    local figure=$1 system=$2 url=$3
+    local out rate
+    out=$(wrk -t2 -c128 -d"$DURATION" --latency "$url" 2>&1)
+    echo "$out" > "$OUT/wrk-$figure-$system-$RANDOM.txt"
+    rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$figure" "$system" "$rate" "0" "wrk -t2 -c128 $url" >> "$RESULTS"
+    log "$(printf '%-22s %-12s %12.0f /s' "$figure" "$system" "$rate")"
+}
+
+run_forkline() {
+    bench greet-64 forkline greet --port $FL_PORT --connections 64
+    bench req-d1-256 forkline req --port $FL_PORT --connections 256 --depth 1
+    bench req-d64-256 forkline req --port $FL_PORT --connections 256 --depth 64
+    wrk_run http-keepalive forkline "http://127.0.0.1:$FL_HTTP/"
+}
+run_peers() {
+    bench greet-64 nginx greet --port $NG_STREAM --connections 64
+    bench req-d1-256 memcached req --port $MC_PORT --connections 256 --depth 1 --no-greeting
+    bench req-d64-256 memcached req --port $MC_PORT --connections 256 --depth 64 --no-greeting
+    wrk_run http-keepalive nginx "http://127.0.0.1:$NG_HTTP/"
+    bench greet-64 single-jvm greet --port $SJ_PORT --connections 64
+    bench req-d1-256 single-jvm req --port $SJ_PORT --connections 256 --depth 1
+}
+for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
+    log "round $round of $ROUNDS"
+    run_forkline
+    run_peers
+done
+
+# --- startup and memory ------------------------------------------------------------------------
+log "measuring worker start time and memory"
+"$ROOT/bench/startup.sh" > "$OUT/startup.md"
+
+# --- report ------------------------------------------------------------------------------------
+machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $("$JAVA" -version 2>&1 | head -n 1)"
+"$JAVA" -cp "$BENCH_JAR" dev.forkline.bench.Report "$RESULTS" "$ROOT/docs/benchmarks.png" > "$OUT/table.md"
+cat > "$ROOT/docs/BENCHMARKS.md" <<EOF
+# Benchmarks
+
+Forkline against the servers it is modelled on, on one machine, in one run of
+[bench/compare.sh](../bench/compare.sh) ($STAMP). Every figure is a ratio between systems measured
+in the same run, alternating them (A B A B) so that the machine's drift hits all alike; absolute
+rates on a shared 2-core VM mean little on their own.
+
+**Machine**: $machine. Clients and servers share the same cores, all on 127.0.0.1.
+
+**Setup**
+
+| system | how it runs |
+|---|---|
+| forkline | \`FORKLINE_WORKERS=2 java -jar forkline.jar\`: 2 worker JVMs with the default worker flags |
+| nginx 1.22 | \`worker_processes 2\`; \`stream { server { listen ... reuseport; return "\$pid\r\n"; } }\` (greet-and-close) and \`http { ... return 200 "\$pid\n"; }\` |
+| memcached 1.6 | \`memcached -t 2\`: an unknown command line is answered with one \`ERROR\` line, a fair line request/response peer |
+| single-jvm | one JVM, Vert.x with 2 event loops and 2 instances of Forkline's own verticle on one port (\`SingleJvmServer\`), same GC and flags |
+
+**Load** ([bench](../bench/src/main/java/dev/forkline/bench/LoadGenerator.java): Netty, one epoll
+event loop per client thread, 2 threads, counts LF bytes and never decodes; HdrHistogram latencies):
+\`greet\` connects, reads the greeting line and closes, again (connections/s); \`req\` keeps
+connections open with \`depth\` request lines (\`PING\`) in flight (lines/s). HTTP: \`wrk -t2 -c128\`
+keep-alive. Each run: $WARMUP warm-up, then $DURATION measured; $ROUNDS round(s) per system.
+
+## Results
+
+$(cat "$OUT/table.md")
+
+![ratios](benchmarks.png)
+
+## Worker start time and memory
+
+$(cat "$OUT/startup.md")
+
+## Reproduce
+
+\`\`\`sh
+bench/compare.sh                                   # about 12 minutes; root to install nginx, memcached, wrk
+java -jar bench/target/forkline-bench.jar greet --port 3000 --connections 64
+java -jar bench/target/forkline-bench.jar req --port 3000 --connections 256 --depth 64
+\`\`\`
+
+Raw results of this run: \`bench/results/$STAMP/\` (not committed).
+EOF
+log "wrote docs/BENCHMARKS.md and docs/benchmarks.png"

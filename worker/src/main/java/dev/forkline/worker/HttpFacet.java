@@ -1,0 +1,81 @@
+package dev.forkline.worker;
+
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * The seed is "a web server": the same answers over HTTP/1.1, with keep-alive and pipelining
+ * (Vert.x's HTTP/1.1 server answers pipelined requests in order).
+ *
+ * <ul>
+ *   <li>{@code GET /} → the worker's PID, text/plain;</li>
+ *   <li>{@code GET /info} → the INFO JSON;</li>
+ *   <li>another path → 404; another method → 405 with {@code Allow: GET, HEAD}.</li>
+ * </ul>
+ */
+final class HttpFacet implements Handler<HttpServerRequest> {
+    private static final CharSequence TEXT = HttpHeaders.createOptimized("text/plain; charset=utf-8");
+    private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+    private static final CharSequence GET_HEAD = HttpHeaders.createOptimized("GET, HEAD");
+
+    private final Answers answers;
+    private final Counters counters;
+    private final int maxConnections;
+
+    HttpFacet(Answers answers, Counters counters, int maxConnections) {
+        this.answers = answers;
+        this.counters = counters;
+        this.maxConnections = maxConnections;
+    }
+
+    /** FORKLINE_MAX_CONNECTIONS counts HTTP connections too; one more is closed, as nginx does. */
+    void connected(HttpConnection connection) {
+        counters.accepted++;
+        if (counters.connections >= maxConnections) {
+            connection.close();
+            return;
+        }
+        counters.connections++;
+        connection.closeHandler(v -> counters.connections--);
+    }
+
+    @Override
+    public void handle(HttpServerRequest req) {
+        counters.httpRequests++;
+        HttpServerResponse res = req.response();
+        HttpMethod method = req.method();
+        if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            res.setStatusCode(405).putHeader(HttpHeaders.ALLOW, GET_HEAD);
+            end(res, method, answers.httpError(405));
+            return;
+        }
+        switch (req.path()) {
+            case "/" -> {
+                headers(res).set(HttpHeaders.CONTENT_TYPE, TEXT);
+                end(res, method, answers.httpPid());
+            }
+            case "/info" -> {
+                headers(res).set(HttpHeaders.CONTENT_TYPE, JSON);
+                end(res, method, answers.info());
+            }
+            default -> end(res.setStatusCode(404), method, answers.httpError(404));
+        }
+    }
+
+    private static MultiMap headers(HttpServerResponse res) {
+        return res.headers();
+    }
+
+    private static void end(HttpServerResponse res, HttpMethod method, io.vertx.core.buffer.Buffer body) {
+        if (method == HttpMethod.HEAD) {
+            res.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length())).end();
+        } else {
+            res.end(body);
+        }
+    }
+}
