@@ -145,6 +145,20 @@ run_peers() {
     bench greet-64 single-jvm greet --port $SJ_PORT --connections 64
     bench req-d1-256 single-jvm req --port $SJ_PORT --connections 256 --depth 1
 }
+# JVMs compile their hot paths while they run: a few seconds of warm-up measure the JIT, not the
+# server (we saw greet rise 30 % between 3 s and 20 s of load). Every system gets the same warm-up
+# load first, the native ones too.
+JIT_WARMUP=${JIT_WARMUP:-8s}
+log "warm-up: $JIT_WARMUP of each load on every system"
+for spec in "greet --port $FL_PORT" "req --port $FL_PORT --connections 256" "greet --port $NG_STREAM" \
+        "req --port $MC_PORT --connections 256 --no-greeting" "greet --port $SJ_PORT" "req --port $SJ_PORT --connections 256"; do
+    # shellcheck disable=SC2086
+    "$JAVA" -jar "$BENCH_JAR" $spec --duration "$JIT_WARMUP" --warmup 0s >/dev/null 2>&1
+done
+for url in "http://127.0.0.1:$FL_HTTP/" "http://127.0.0.1:$NG_HTTP/" "http://127.0.0.1:$SJ_HTTP/"; do
+    wrk -t2 -c128 -d"$JIT_WARMUP" "$url" >/dev/null 2>&1
+done
+
 for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
     log "round $round of $ROUNDS"
     run_forkline
@@ -181,7 +195,9 @@ rates on a shared 2-core VM mean little on their own.
 event loop per client thread, 2 threads, counts LF bytes and never decodes; HdrHistogram latencies):
 \`greet\` connects, reads the greeting line and closes, again (connections/s); \`req\` keeps
 connections open with \`depth\` request lines (\`PING\`) in flight (lines/s). HTTP: \`wrk -t2 -c128\`
-keep-alive. Each run: $WARMUP warm-up, then $DURATION measured; $ROUNDS round(s) per system.
+keep-alive. First every system gets the same $JIT_WARMUP of each load (so that the JVMs are measured
+compiled, not compiling); then each run: $WARMUP warm-up, then $DURATION measured; $ROUNDS round(s)
+per system.
 
 ## Results
 

@@ -36,4 +36,12 @@ echo "Median of $RUNS starts of 2 workers (so two JVMs boot at once on 2 cores),
 echo
 echo "| worker JVM | spawn → ready | RSS, idle | PSS, idle |"
 echo "|---|---:|---:|---:|"
-measure "default flags" ""
+ARCHIVE="$ROOT/supervisor/target/forkline-worker.jsa"
+if [ -f "$ARCHIVE" ]; then
+    mv "$ARCHIVE" "$ARCHIVE.off"; trap 'mv "$ARCHIVE.off" "$ARCHIVE" 2>/dev/null || true' EXIT
+    measure "default flags, no AppCDS archive" ""
+    mv "$ARCHIVE.off" "$ARCHIVE"; trap - EXIT
+    measure "default flags + AppCDS archive (as shipped)" ""
+else
+    measure "default flags (no AppCDS archive built)" ""
+fi

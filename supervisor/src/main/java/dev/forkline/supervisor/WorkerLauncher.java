@@ -23,7 +23,8 @@ final class WorkerLauncher {
     /**
      * Chosen for a process that holds one event loop and little heap: a small serial-GC heap, exit
      * (and be respawned) rather than limp on after an OutOfMemoryError, no hsperfdata file, and class
-     * data sharing when an archive is there but never required.
+     * data sharing when an archive is there but never required. HotSpot writes its own warnings to
+     * stdout by default; stdout is the control channel, so they go to stderr.
      */
     static final List<String> DEFAULT_JVM_OPTIONS = List.of(
             "-XX:+UseSerialGC",
@@ -31,7 +32,13 @@ final class WorkerLauncher {
             "-Xmx128m",
             "-XX:+ExitOnOutOfMemoryError",
             "-XX:-UsePerfData",
+            "-XX:+DisplayVMOutputToStderr",
+            "-Xlog:disable",
+            "-Xlog:all=warning:stderr",
             "-Xshare:auto");
+
+    /** The AppCDS archive the build (or the image) makes for workers, next to the jar. */
+    static final String CDS_ARCHIVE = "forkline-worker.jsa";
 
     private static final String WORKER_MAIN = "dev.forkline.worker.WorkerMain";
 
@@ -46,11 +53,25 @@ final class WorkerLauncher {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(DEFAULT_JVM_OPTIONS);
+        cdsArchive().ifPresent(a -> cmd.add("-XX:SharedArchiveFile=" + a));
         cmd.addAll(config.workerJvmOptions()); // later options win in HotSpot
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(WORKER_MAIN);
         return cmd;
+    }
+
+    /**
+     * The archive next to the jar, when the supervisor runs from a jar and one is there. Under
+     * -Xshare:auto a stale archive (another JDK, a rebuilt jar) is ignored, never fatal.
+     */
+    static java.util.Optional<Path> cdsArchive() {
+        String cp = System.getProperty("java.class.path");
+        if (cp == null || cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) {
+            return java.util.Optional.empty();
+        }
+        Path archive = Path.of(cp).toAbsolutePath().resolveSibling(CDS_ARCHIVE);
+        return java.nio.file.Files.isRegularFile(archive) ? java.util.Optional.of(archive) : java.util.Optional.empty();
     }
 
     WorkerProcess spawn(int slot, int generation, SupervisorConfig config) throws IOException {

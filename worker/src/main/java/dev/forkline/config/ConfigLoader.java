@@ -66,10 +66,15 @@ public final class ConfigLoader {
 
     /** Keeps the FORKLINE_* entries, each as the text an operator would have written. */
     static Map<String, String> forklineOnly(JsonObject json) {
+        return forklineOnly(json.getMap());
+    }
+
+    /** Keeps the FORKLINE_* entries of a map of settings (a JSON object's, or an environment). */
+    public static Map<String, String> forklineOnly(Map<String, ?> entries) {
         Map<String, String> values = new TreeMap<>();
-        json.forEach(e -> {
-            if (e.getKey().startsWith(PREFIX) && e.getValue() != null) {
-                values.put(e.getKey(), String.valueOf(e.getValue()));
+        entries.forEach((k, v) -> {
+            if (k.startsWith(PREFIX) && v != null) {
+                values.put(k, String.valueOf(v));
             }
         });
         return values;

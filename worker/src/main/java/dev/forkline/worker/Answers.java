@@ -2,16 +2,20 @@ package dev.forkline.worker;
 
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.Responses;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 /**
  * The worker's responses, encoded once at start: the hot path writes these buffers as they are
- * (Vert.x writes a slice of a buffer, so one instance serves every connection).
+ * (Vert.x writes a slice of a buffer, so one instance serves every connection). They live in direct
+ * memory, so that Netty's epoll transport writes them without first copying them out of the heap.
  */
 final class Answers {
-    static final Buffer PONG = Buffer.buffer(Responses.PONG);
-    static final Buffer BYE = Buffer.buffer(Responses.BYE);
-    static final Buffer BUSY = Buffer.buffer(Responses.BUSY);
+    static final Buffer PONG = direct(Responses.PONG);
+    static final Buffer BYE = direct(Responses.BYE);
+    static final Buffer BUSY = direct(Responses.BUSY);
 
     private final Buffer pid;
     private final Buffer lineTooLong;
@@ -25,10 +29,10 @@ final class Answers {
     Answers(WorkerIdentity id, Counters counters, int maxLine, java.time.Duration lineTimeout) {
         this.id = id;
         this.counters = counters;
-        this.pid = Buffer.buffer(Responses.pid(id.pid()));
-        this.lineTooLong = Buffer.buffer(Responses.lineTooLong(maxLine));
-        this.lineTimeout = Buffer.buffer(Responses.lineTimeout(lineTimeout.toMillis()));
-        this.httpPid = Buffer.buffer(id.pid() + "\n");
+        this.pid = direct(Responses.pid(id.pid()));
+        this.lineTooLong = direct(Responses.lineTooLong(maxLine));
+        this.lineTimeout = direct(Responses.lineTimeout(lineTimeout.toMillis()));
+        this.httpPid = direct((id.pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     /** The greeting, and the answer to PID and to every unknown line. */
@@ -51,6 +55,12 @@ final class Answers {
 
     Buffer httpError(int status) {
         return status == 404 ? notFound : notAllowed;
+    }
+
+    /** An unreleasable direct buffer: shared by every write, never freed. */
+    static Buffer direct(byte[] bytes) {
+        ByteBuf b = Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes);
+        return BufferInternal.buffer(Unpooled.unreleasableBuffer(b));
     }
 
     /** INFO is built per request: it reports live counters. */

@@ -29,8 +29,15 @@ final class LineConnection {
     private final NetSocket socket;
     private final Answers answers;
     private final Counters counters;
-    private final RequestDecoder decoder;
+    private final IdleSweeper idle;
+    private final int maxLine;
     private final long lineTimeoutMillis;
+    /** Created on the first byte: most short connections (greet and close) never send one. */
+    private RequestDecoder decoder;
+    /** The idle sweeper's list and clock (event-loop confined). */
+    LineConnection prev;
+    LineConnection next;
+    long lastActiveTick;
 
     private boolean closed;
     /** Whether anything arrived since the last quiet check of a drain. */
@@ -39,21 +46,25 @@ final class LineConnection {
     private long lineTimer = -1;
     private long lineStartConsumed;
 
-    LineConnection(Vertx vertx, NetSocket socket, Answers answers, Counters counters, int maxLine,
-                   long lineTimeoutMillis) {
+    LineConnection(Vertx vertx, NetSocket socket, Answers answers, Counters counters, IdleSweeper idle,
+                   int maxLine, long lineTimeoutMillis) {
         this.vertx = vertx;
         this.socket = socket;
         this.answers = answers;
         this.counters = counters;
+        this.idle = idle;
+        this.maxLine = maxLine;
         this.lineTimeoutMillis = lineTimeoutMillis;
-        this.decoder = new RequestDecoder(answers, counters, maxLine);
     }
 
     void start() {
         counters.connections++;
+        lastActiveTick = idle.now();
+        idle.add(this);
         socket.closeHandler(v -> {
             closed = true;
             counters.connections--;
+            idle.remove(this);
             cancelLineTimer();
         });
         socket.handler(this::onData);
@@ -64,6 +75,10 @@ final class LineConnection {
     private void onData(Buffer data) {
         counters.bytesIn += data.length();
         heardSinceCheck = true;
+        lastActiveTick = idle.now();
+        if (decoder == null) {
+            decoder = new RequestDecoder(answers, counters, maxLine);
+        }
         Buffer out = decoder.feed(data);
         if (out != null) {
             write(out);
@@ -85,9 +100,18 @@ final class LineConnection {
         }
     }
 
+    /** Closes a connection the idle sweeper found quiet for FORKLINE_IDLE_TIMEOUT. */
+    void closeIdle() {
+        socket.close();
+    }
+
+    private boolean partialLine() {
+        return decoder != null && decoder.partialLine();
+    }
+
     /** Starts the line timer when a line begins, stops it when no line is pending. */
     private void watchLine() {
-        if (!decoder.partialLine()) {
+        if (!partialLine()) {
             cancelLineTimer();
         } else if (lineTimer == -1) {
             lineStartConsumed = decoder.consumed();
@@ -97,7 +121,7 @@ final class LineConnection {
 
     private void onLineTimeout() {
         lineTimer = -1;
-        if (closed || !decoder.partialLine()) {
+        if (closed || !partialLine()) {
             return;
         }
         if (decoder.consumed() != lineStartConsumed) {
@@ -126,7 +150,7 @@ final class LineConnection {
         if (closed) {
             return;
         }
-        if (!heardSinceCheck && !decoder.partialLine()) {
+        if (!heardSinceCheck && !partialLine()) {
             socket.close();
         } else {
             heardSinceCheck = false;

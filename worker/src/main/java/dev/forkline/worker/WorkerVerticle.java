@@ -26,13 +26,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class WorkerVerticle extends VerticleBase {
     private final WorkerConfig config;
-    private final ListenerTrackingTransport transport;
+    private final WorkerTransport transport;
     private final Counters counters;
     private final Answers answers;
     private NetServer lineServer;
     private HttpServer httpServer;
+    private IdleSweeper idle;
 
-    WorkerVerticle(WorkerConfig config, ListenerTrackingTransport transport, WorkerIdentity id, Counters counters) {
+    WorkerVerticle(WorkerConfig config, WorkerTransport transport, WorkerIdentity id, Counters counters) {
         this.config = config;
         this.transport = transport;
         this.counters = counters;
@@ -55,9 +56,8 @@ public final class WorkerVerticle extends VerticleBase {
                 .setPort(config.port())
                 .setReusePort(true)
                 .setReuseAddress(true)
-                .setTcpNoDelay(true)
-                .setIdleTimeout((int) config.idleTimeout().toMillis())
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+                .setTcpNoDelay(true); // idle timeout: our IdleSweeper, not a handler per connection
+        idle = new IdleSweeper(vertx, config.idleTimeout());
         lineServer = vertx.createNetServer(options).connectHandler(this::accept);
         List<Future<?>> listening = new ArrayList<>();
         listening.add(lineServer.listen());
@@ -85,11 +85,12 @@ public final class WorkerVerticle extends VerticleBase {
             socket.close();
             return;
         }
-        new LineConnection(vertx, socket, answers, counters, config.maxLine(), config.lineTimeout().toMillis()).start();
+        new LineConnection(vertx, socket, answers, counters, idle, config.maxLine(), config.lineTimeout().toMillis())
+                .start();
     }
 
     /**
-     * Graceful drain: closes the listening sockets at once (see {@link ListenerTrackingTransport} for
+     * Graceful drain: closes the listening sockets at once (see {@link WorkerTransport} for
      * why we close them ourselves), then tells every connection to finish and close once quiet (HTTP
      * keep-alive connections get {@code Connection: close}), and completes when none are left or
      * after {@code timeout}, when the rest are closed.

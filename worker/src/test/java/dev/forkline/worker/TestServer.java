@@ -39,7 +39,7 @@ final class TestServer implements AutoCloseable {
         values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
         values.putIfAbsent("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
         WorkerConfig config = WorkerConfig.from(values);
-        ListenerTrackingTransport transport = ListenerTrackingTransport.epoll();
+        WorkerTransport transport = WorkerTransport.epoll();
         Vertx vertx = Vertx.builder().withTransport(transport).with(new VertxOptions().setEventLoopPoolSize(1)).build();
         if (!vertx.isNativeTransportEnabled()) {
             vertx.close();

@@ -5,10 +5,13 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.InternetProtocolFamily;
+import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.datagram.DatagramSocketOptions;
@@ -22,9 +25,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Vert.x's epoll transport, unchanged, plus a handle on every listening channel it creates.
+ * Vert.x's epoll transport for a worker, with two changes, both through the public transport SPI
+ * (every other method is delegated, so epoll's own settings, SO_REUSEPORT among them, apply):
  *
- * <p>Why: Vert.x 5.0's {@code NetServer.shutdown()} first removes the server's connection handler and
+ * <p><b>Accept on the event loop.</b> Vert.x gives every instance a separate one-thread acceptor
+ * group; each new connection is accepted there and handed to an event loop on another thread. A
+ * worker has exactly one event loop, so we hand that loop back as the acceptor too: one thread
+ * accepts and serves, as an nginx worker does, with no cross-thread handoff per connection (and 2
+ * workers run 2 I/O threads on 2 cores, not 4).
+ *
+ * <p><b>A handle on every listening channel.</b> Vert.x 5.0's {@code NetServer.shutdown()} first removes the server's connection handler and
  * only then closes the listening socket; a connection the acceptor takes in between finds no handler
  * and is closed at once ({@code ServerChannelLoadBalancer.initChannel}), so its client gets EOF before
  * the greeting. A drain therefore closes the listening channels itself first ({@link #closeListeners()}):
@@ -32,20 +42,22 @@ import java.util.concurrent.ThreadFactory;
  * kernel's accept queue move to another worker when net.ipv4.tcp_migrate_req=1. Only then does it run
  * Vert.x's shutdown for the open connections.
  */
-final class ListenerTrackingTransport implements Transport {
+final class WorkerTransport implements Transport {
     private final Transport epoll;
     private final List<ServerChannel> listeners = new CopyOnWriteArrayList<>();
+    /** The worker's one event-loop group, created first by Vert.x, returned again as the acceptor group. */
+    private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
 
-    private ListenerTrackingTransport(Transport epoll) {
+    private WorkerTransport(Transport epoll) {
         this.epoll = epoll;
         this.implementation = new Tracking(epoll.implementation());
     }
 
     /** The tracking epoll transport, or null when Netty's epoll classes are not on the class path. */
-    static ListenerTrackingTransport epoll() {
+    static WorkerTransport epoll() {
         Transport epoll = Transport.EPOLL;
-        return epoll == null ? null : new ListenerTrackingTransport(epoll);
+        return epoll == null ? null : new WorkerTransport(epoll);
     }
 
     /** Closes every listening channel; completes when all are closed. Accepted connections stay open. */
@@ -135,7 +147,15 @@ final class ListenerTrackingTransport implements Transport {
 
         @Override
         public EventLoopGroup eventLoopGroup(int type, int nThreads, ThreadFactory threadFactory, int ioRatio) {
-            return d.eventLoopGroup(type, nThreads, threadFactory, ioRatio);
+            if (type == ACCEPTOR_EVENT_LOOP_GROUP && ioGroup instanceof MultithreadEventExecutorGroup g
+                    && g.executorCount() == 1) {
+                return ioGroup;
+            }
+            EventLoopGroup group = d.eventLoopGroup(type, nThreads, threadFactory, ioRatio);
+            if (type == IO_EVENT_LOOP_GROUP) {
+                ioGroup = group;
+            }
+            return group;
         }
 
         @Override
@@ -163,9 +183,23 @@ final class ListenerTrackingTransport implements Transport {
             d.configure(options, connectTimeout, domainSocket, bootstrap);
         }
 
+        /**
+         * As epoll configures it, minus the per-connection options that only restate what a new
+         * Linux socket already has (TCP_QUICKACK off, TCP_CORK off, SO_KEEPALIVE off): each is one
+         * setsockopt(2) per accepted connection for nothing.
+         */
         @Override
         public void configure(NetServerOptions options, boolean domainSocket, ServerBootstrap bootstrap) {
             d.configure(options, domainSocket, bootstrap);
+            if (!options.isTcpQuickAck()) {
+                bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
+            }
+            if (!options.isTcpCork()) {
+                bootstrap.childOption(EpollChannelOption.TCP_CORK, null);
+            }
+            if (!options.isTcpKeepAlive()) {
+                bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
+            }
         }
     }
 }
