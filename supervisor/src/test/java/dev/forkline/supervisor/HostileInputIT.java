@@ -64,13 +64,13 @@ class HostileInputIT {
     }
 
     @AfterEach
-    void othersAreStillServedAndMemoryStayedBounded() throws Exception {
+    void othersAreStillServedAndMemoryStayedBounded(org.junit.jupiter.api.TestInfo test) throws Exception {
         try (LineClient other = LineClient.connect("127.0.0.1", forkline.port)) {
             assertThat(other.serverPid()).as("the same worker process: no crash, no restart").isEqualTo(workerPid);
             assertThat(other.send("PING")).isEqualTo("PONG");
         }
         long rssAfter = ForklineProcess.rssKib(workerPid);
-        System.out.printf("    worker RSS %d KiB -> %d KiB%n", rssBefore, rssAfter);
+        System.out.printf("    %s: worker RSS %d KiB -> %d KiB%n", test.getDisplayName(), rssBefore, rssAfter);
         assertThat(rssAfter - rssBefore).as("RSS growth in KiB").isLessThan(RSS_GROWTH_LIMIT_KIB);
         // Every connection of the case is gone: only the INFO probe's own is open.
         await().atMost(Duration.ofSeconds(10)).until(() -> openConnections() == 1);
