@@ -140,10 +140,6 @@ public final class LineClient implements Closeable {
         }
     }
 
-    public Socket socket() {
-        return socket;
-    }
-
     @Override
     public void close() throws IOException {
         socket.close();

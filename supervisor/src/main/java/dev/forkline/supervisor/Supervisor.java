@@ -216,9 +216,8 @@ final class Supervisor {
             if (slot != null && slot.incoming == w) {
                 takeOver(slot, w);
             }
-            if (slot != null) {
-                slot.crashStreak = 0;
-            }
+            // The crash streak is not reset here: a worker that is ready and then dies young is
+            // still crash-looping. Only a run of FORKLINE_MIN_UPTIME resets it (scheduleRespawn).
             announceReadiness();
         } else if (message instanceof ControlMessage.Heartbeat h) {
             w.lastHeartbeatNanos = System.nanoTime();

@@ -42,10 +42,6 @@ final class WorkerProcess {
         this.stdin = process.getOutputStream();
     }
 
-    boolean alive() {
-        return state != State.EXITED;
-    }
-
     /** Sends a command over the control channel; false if the channel is broken (use a signal then). */
     boolean send(ControlMessage command) {
         try {

@@ -37,4 +37,24 @@ class CrashLoopIT {
             assertThat(health.body()).startsWith("not ready: worker 0");
         }
     }
+
+    @Test
+    void keepsBackingOffAWorkerThatDiesYoungEvenAfterItWasReady() throws Exception {
+        // Ready, then dead 200 ms later, again and again: still a crash loop, delays must grow.
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "1",
+                "FORKLINE_WORKER_JVM_OPTS", "-Dforkline.fault=crash"))) {
+            forkline.awaitLog(Pattern.compile("crash 4 in a row"), 0, Duration.ofSeconds(60));
+
+            List<Long> delays = new ArrayList<>();
+            for (String line : forkline.log()) {
+                Matcher m = DELAY.matcher(line);
+                if (m.find()) {
+                    delays.add(Long.parseLong(m.group(2)));
+                }
+            }
+            assertThat(forkline.log()).anyMatch(l -> l.contains("worker 0 pid") && l.contains(" ready in "));
+            assertThat(delays).startsWith(100L, 200L, 400L, 800L);
+        }
+    }
 }

@@ -1,7 +1,6 @@
 package dev.forkline.worker;
 
 import io.vertx.core.Handler;
-import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -55,20 +54,10 @@ final class HttpFacet implements Handler<HttpServerRequest> {
             return;
         }
         switch (req.path()) {
-            case "/" -> {
-                headers(res).set(HttpHeaders.CONTENT_TYPE, TEXT);
-                end(res, method, answers.httpPid());
-            }
-            case "/info" -> {
-                headers(res).set(HttpHeaders.CONTENT_TYPE, JSON);
-                end(res, method, answers.info());
-            }
+            case "/" -> end(res.putHeader(HttpHeaders.CONTENT_TYPE, TEXT), method, answers.httpPid());
+            case "/info" -> end(res.putHeader(HttpHeaders.CONTENT_TYPE, JSON), method, answers.info());
             default -> end(res.setStatusCode(404), method, answers.httpError(404));
         }
-    }
-
-    private static MultiMap headers(HttpServerResponse res) {
-        return res.headers();
     }
 
     private static void end(HttpServerResponse res, HttpMethod method, io.vertx.core.buffer.Buffer body) {

@@ -142,12 +142,16 @@ public final class WorkerMain {
     }
 
     /**
-     * Test hook, never for production: {@code -Dforkline.fault=oom} (through FORKLINE_WORKER_JVM_OPTS)
-     * makes the worker exhaust its heap shortly after it is ready, to prove that an out-of-memory
-     * worker exits (-XX:+ExitOnOutOfMemoryError) and is respawned.
+     * Test hooks, never for production, set through FORKLINE_WORKER_JVM_OPTS:
+     * {@code -Dforkline.fault=oom} makes the worker exhaust its heap shortly after it is ready (an
+     * out-of-memory worker must exit and be respawned); {@code -Dforkline.fault=crash} makes it
+     * crash shortly after it is ready (a crash loop that passes through "ready" must still back off).
      */
     private void injectFault(String fault) {
-        if (fault.equals("oom")) {
+        if (fault.equals("crash")) {
+            LOG.warning("fault injection: crashing (-Dforkline.fault=crash)");
+            vertx.setTimer(200, t -> Runtime.getRuntime().halt(ExitCodes.CRASH));
+        } else if (fault.equals("oom")) {
             LOG.warning("fault injection: exhausting the heap (-Dforkline.fault=oom)");
             vertx.setTimer(200, t -> {
                 java.util.List<long[]> hog = new java.util.ArrayList<>();
