@@ -21,13 +21,7 @@ class CrashLoopIT {
                 "FORKLINE_WORKER_JVM_OPTS", "-Xmx1k"))) {
             forkline.awaitLog(Pattern.compile("crash 5 in a row"), 0, Duration.ofSeconds(30));
 
-            List<Long> delays = new ArrayList<>();
-            for (String line : forkline.log()) {
-                Matcher m = DELAY.matcher(line);
-                if (m.find()) {
-                    delays.add(Long.parseLong(m.group(2)));
-                }
-            }
+            List<Long> delays = respawnDelays(forkline);
             assertThat(delays).startsWith(100L, 200L, 400L, 800L, 1600L);
             assertThat(forkline.process.isAlive()).as("a crash loop never stops the supervisor").isTrue();
             ForklineProcess.Http status = forkline.admin("GET", "/status");
@@ -46,15 +40,21 @@ class CrashLoopIT {
                 "FORKLINE_WORKER_JVM_OPTS", "-Dforkline.fault=crash"))) {
             forkline.awaitLog(Pattern.compile("crash 4 in a row"), 0, Duration.ofSeconds(60));
 
-            List<Long> delays = new ArrayList<>();
-            for (String line : forkline.log()) {
-                Matcher m = DELAY.matcher(line);
-                if (m.find()) {
-                    delays.add(Long.parseLong(m.group(2)));
-                }
-            }
+            List<Long> delays = respawnDelays(forkline);
             assertThat(forkline.log()).anyMatch(l -> l.contains("worker 0 pid") && l.contains(" ready in "));
             assertThat(delays).startsWith(100L, 200L, 400L, 800L);
         }
+    }
+
+    /** The respawn delays the supervisor logged, in order. */
+    private static List<Long> respawnDelays(ForklineProcess forkline) {
+        List<Long> delays = new ArrayList<>();
+        for (String line : forkline.log()) {
+            Matcher m = DELAY.matcher(line);
+            if (m.find()) {
+                delays.add(Long.parseLong(m.group(2)));
+            }
+        }
+        return delays;
     }
 }

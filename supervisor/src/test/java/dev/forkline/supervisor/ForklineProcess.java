@@ -280,7 +280,8 @@ final class ForklineProcess implements AutoCloseable {
             if (!Files.exists(p)) {
                 continue;
             }
-            for (String row : Files.readAllLines(p).subList(1, Files.readAllLines(p).size())) {
+            List<String> rows = Files.readAllLines(p);
+            for (String row : rows.subList(1, rows.size())) {
                 String[] f = row.trim().split("\\s+");
                 String local = f[1];
                 int localPort = Integer.parseInt(local.substring(local.indexOf(':') + 1), 16);
