@@ -47,7 +47,10 @@ final class ForklineImage {
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalStateException(jar + " is missing: run ./mvnw verify from the root");
             }
-            image = new ImageFromDockerfile("forkline-it:latest", false)
+            // One tag per checkout: test runs of two checkouts on one engine must not build over
+            // each other's image.
+            String tag = "forkline-it:" + Integer.toHexString(ROOT.toString().hashCode());
+            image = new ImageFromDockerfile(tag, false)
                     .withFileFromPath("deploy/Dockerfile", ROOT.resolve("deploy/Dockerfile"))
                     .withFileFromPath("deploy/healthcheck.sh", ROOT.resolve("deploy/healthcheck.sh"))
                     .withFileFromPath("supervisor/target/forkline.jar", jar)

@@ -23,13 +23,4 @@ class ResponsesTest {
     void lineTooLongNamesTheLimit() {
         assertThat(text(Responses.lineTooLong(8192))).isEqualTo("ERR line too long (max 8192 bytes)\r\n");
     }
-
-    @Test
-    void describesSignalDeathsTheWayTheJdkReportsThem() {
-        assertThat(ExitCodes.describe(137)).isEqualTo("signal KILL (9)");
-        assertThat(ExitCodes.describe(143)).isEqualTo("signal TERM (15)");
-        assertThat(ExitCodes.describe(4)).isEqualTo("code 4");
-        assertThat(ExitCodes.bySignal(137)).isTrue();
-        assertThat(ExitCodes.bySignal(1)).isFalse();
-    }
 }

@@ -1,8 +1,7 @@
 package dev.forkline.supervisor;
 
 import dev.forkline.config.ConfigException;
-import dev.forkline.config.ConfigLoader;
-import dev.forkline.protocol.ExitCodes;
+import dev.forkline.os.ExitCodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

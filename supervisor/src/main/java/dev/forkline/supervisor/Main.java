@@ -1,7 +1,6 @@
 package dev.forkline.supervisor;
 
-import dev.forkline.protocol.ExitCodes;
-import dev.forkline.worker.WorkerMain;
+import dev.forkline.os.ExitCodes;
 
 /**
  * {@code java -jar forkline.jar [command]}. Without a command (or with {@code run}) it starts the
@@ -31,7 +30,6 @@ public final class Main {
             case "run" -> System.exit(SupervisorMain.run());
             case "status", "reload", "scale", "stop" ->
                     System.exit(AdminClient.main(command, java.util.Arrays.asList(args).subList(1, args.length)));
-            case "worker" -> WorkerMain.main(args); // what the supervisor starts; not for users
             case "help", "-h", "--help" -> System.out.print(USAGE);
             default -> {
                 System.err.print("unknown command \"" + command + "\"\n" + USAGE);

@@ -4,7 +4,7 @@ import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
 import dev.forkline.logging.Logs;
 import dev.forkline.protocol.ControlMessage;
-import dev.forkline.protocol.ExitCodes;
+import dev.forkline.os.ExitCodes;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,11 +1,10 @@
 package dev.forkline.supervisor;
 
 import dev.forkline.config.ConfigException;
-import dev.forkline.config.ConfigLoader;
 import dev.forkline.config.Setting;
 import dev.forkline.logging.Logs;
 import dev.forkline.os.Signals;
-import dev.forkline.protocol.ExitCodes;
+import dev.forkline.os.ExitCodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;

@@ -1,6 +1,5 @@
 package dev.forkline.supervisor;
 
-import dev.forkline.config.ConfigLoader;
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.LineReader;
 import java.io.IOException;

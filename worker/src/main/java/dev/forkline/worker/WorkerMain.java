@@ -1,13 +1,12 @@
 package dev.forkline.worker;
 
 import dev.forkline.config.ConfigException;
-import dev.forkline.config.ConfigLoader;
 import dev.forkline.config.Setting;
 import dev.forkline.config.WorkerConfig;
 import dev.forkline.logging.Logs;
 import dev.forkline.os.Signals;
 import dev.forkline.protocol.ControlMessage;
-import dev.forkline.protocol.ExitCodes;
+import dev.forkline.os.ExitCodes;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,7 +89,7 @@ public final class WorkerMain {
         // validated, handed over as FORKLINE_* variables (FORKLINE_CONFIG removed): read it directly,
         // through the same validation. Reading it through vertx-config again cost 45-58 ms of every
         // spawn (measured: a sixth of the boot) for no new information.
-        Future.succeededFuture(ConfigLoader.forklineOnly(System.getenv()))
+        Future.succeededFuture(Setting.forklineOnly(System.getenv()))
                 .map(values -> {
                     Logs.setLevel(Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class));
                     return WorkerConfig.from(CDS_TRAINING ? CdsTraining.settings(values) : values);

@@ -1,4 +1,7 @@
-package dev.forkline.config;
+package dev.forkline.supervisor;
+
+import dev.forkline.config.ConfigException;
+import dev.forkline.config.Setting;
 
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
@@ -10,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Reads the raw settings through vertx-config. Later sources override earlier ones:
@@ -21,14 +23,13 @@ import java.util.TreeMap;
  * </ol>
  * All sources use the same names (FORKLINE_PORT, ...). Only FORKLINE_* names are kept.
  */
-public final class ConfigLoader {
-    public static final String CONFIG_FILE_VARIABLE = "FORKLINE_CONFIG";
-    private static final String PREFIX = "FORKLINE_";
+final class ConfigLoader {
+    static final String CONFIG_FILE_VARIABLE = "FORKLINE_CONFIG";
 
     private ConfigLoader() {
     }
 
-    public static Future<Map<String, String>> load(Vertx vertx) {
+    static Future<Map<String, String>> load(Vertx vertx) {
         ConfigRetrieverOptions options = new ConfigRetrieverOptions()
                 .setIncludeDefaultStores(false)
                 .setScanPeriod(0)
@@ -66,18 +67,7 @@ public final class ConfigLoader {
 
     /** Keeps the FORKLINE_* entries, each as the text an operator would have written. */
     static Map<String, String> forklineOnly(JsonObject json) {
-        return forklineOnly(json.getMap());
-    }
-
-    /** Keeps the FORKLINE_* entries of a map of settings (a JSON object's, or an environment). */
-    public static Map<String, String> forklineOnly(Map<String, ?> entries) {
-        Map<String, String> values = new TreeMap<>();
-        entries.forEach((k, v) -> {
-            if (k.startsWith(PREFIX) && v != null) {
-                values.put(k, String.valueOf(v));
-            }
-        });
-        return values;
+        return Setting.forklineOnly(json.getMap());
     }
 
     private static JsonObject raw() {

@@ -6,14 +6,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * Every setting Forkline reads, with its default. Values come from environment variables, an optional
- * file named by FORKLINE_CONFIG and system properties, always under these same names (see
- * {@link ConfigLoader}); the typed readers here turn a raw value into a checked one or a
+ * file named by FORKLINE_CONFIG and system properties, always under these same names (the
+ * supervisor reads them through vertx-config); the typed readers here turn a raw value into a checked one or a
  * {@link ConfigException} naming the variable, the value and what is allowed.
  */
 public enum Setting {
@@ -152,5 +153,16 @@ public enum Setting {
     /** Whether a FORKLINE_* name is one we know (a setting or a name Forkline itself uses). */
     public static boolean isKnown(String variable) {
         return byVariable(variable).isPresent() || OTHER_KNOWN.contains(variable);
+    }
+
+    /** Keeps the FORKLINE_* entries of a map of settings (a JSON object's, or an environment). */
+    public static Map<String, String> forklineOnly(Map<String, ?> entries) {
+        Map<String, String> values = new TreeMap<>();
+        entries.forEach((k, v) -> {
+            if (k.startsWith("FORKLINE_") && v != null) {
+                values.put(k, String.valueOf(v));
+            }
+        });
+        return values;
     }
 }

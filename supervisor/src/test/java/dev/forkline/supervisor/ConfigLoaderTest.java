@@ -1,4 +1,7 @@
-package dev.forkline.config;
+package dev.forkline.supervisor;
+
+import dev.forkline.config.ConfigException;
+import dev.forkline.config.WorkerConfig;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

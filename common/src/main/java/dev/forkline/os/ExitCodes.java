@@ -1,4 +1,4 @@
-package dev.forkline.protocol;
+package dev.forkline.os;
 
 /**
  * Process exit codes shared by the supervisor and its workers.
