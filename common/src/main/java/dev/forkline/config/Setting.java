@@ -38,7 +38,12 @@ public enum Setting {
     LINE_TIMEOUT("FORKLINE_LINE_TIMEOUT", "30s"),
     MAX_CONNECTIONS("FORKLINE_MAX_CONNECTIONS", "10000"),
     DRAIN_TIMEOUT("FORKLINE_DRAIN_TIMEOUT", "10s"),
-    HEARTBEAT_INTERVAL("FORKLINE_HEARTBEAT_INTERVAL", "1s");
+    HEARTBEAT_INTERVAL("FORKLINE_HEARTBEAT_INTERVAL", "1s"),
+    // the application (unset: the built-in PID server)
+    APP("FORKLINE_APP", ""),
+    APP_VERTICLE("FORKLINE_APP_VERTICLE", ""),
+    APP_CONFIG("FORKLINE_APP_CONFIG", ""),
+    APP_CLASSPATH("FORKLINE_APP_CLASSPATH", "");
 
     /** Not settings but names Forkline itself or its tooling puts in the environment. */
     private static final Set<String> OTHER_KNOWN = Set.of(

@@ -68,7 +68,13 @@ final class ForklineImage {
      */
     @SuppressWarnings("resource") // closed by the caller
     static GenericContainer<?> container(Map<String, String> env) {
-        return new GenericContainer<>(name())
+        return container(name(), env);
+    }
+
+    /** The same, from another image (one derived from Forkline's). */
+    @SuppressWarnings("resource") // closed by the caller
+    static GenericContainer<?> container(String image, Map<String, String> env) {
+        return new GenericContainer<>(image)
                 .withEnv(env)
                 .withExposedPorts(PORT)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()

@@ -16,7 +16,7 @@ import java.util.Map;
  * The one place where control messages and {@link WorkerStats} become JSON lines and back.
  *
  * <p>Format: one JSON object per line with a {@code "type"} field, e.g.
- * {@code {"type":"ready","pid":4242,"slot":0,"generation":1,"port":3000}}. Unknown fields are ignored
+ * {@code {"type":"ready","pid":4242,"slot":0,"generation":1,"listening":"0.0.0.0:3000 0.0.0.0:8080"}}. Unknown fields are ignored
  * so that a newer worker can talk to an older supervisor during a rolling upgrade.
  */
 public final class ControlCodec {
@@ -55,7 +55,7 @@ public final class ControlCodec {
                 g.writeNumberField("pid", r.pid());
                 g.writeNumberField("slot", r.slot());
                 g.writeNumberField("generation", r.generation());
-                g.writeNumberField("port", r.port());
+                g.writeStringField("listening", String.join(" ", r.listening()));
             } else if (message instanceof ControlMessage.Heartbeat h) {
                 g.writeStringField("type", "heartbeat");
                 writeStatsFields(g, h.stats());
@@ -108,8 +108,8 @@ public final class ControlCodec {
             throw new MalformedMessageException("control message without a string \"type\"");
         }
         return switch (t) {
-            case "ready" -> new ControlMessage.Ready(
-                    longField(f, "pid"), intField(f, "slot"), intField(f, "generation"), intField(f, "port"));
+            case "ready" -> new ControlMessage.Ready(longField(f, "pid"), intField(f, "slot"),
+                    intField(f, "generation"), words(stringField(f, "listening")));
             case "heartbeat" -> new ControlMessage.Heartbeat(stats(f));
             case "fatal" -> new ControlMessage.Fatal(intField(f, "exit_code"), stringField(f, "reason"));
             case "drain" -> new ControlMessage.Drain();
@@ -194,6 +194,11 @@ public final class ControlCodec {
             throw new MalformedMessageException("field \"" + name + "\" out of range");
         }
         return (int) v;
+    }
+
+    /** A space-separated list (the flat format has no arrays). */
+    private static java.util.List<String> words(String s) {
+        return s.isBlank() ? java.util.List.of() : java.util.List.of(s.strip().split(" +"));
     }
 
     private static String stringField(Map<String, Object> f, String name) {

@@ -9,8 +9,14 @@ package dev.forkline.protocol;
  */
 public sealed interface ControlMessage {
 
-    /** Worker → supervisor: the listener is bound and the worker serves. Sent once, after listen succeeded. */
-    record Ready(long pid, int slot, int generation, int port) implements ControlMessage {
+    /**
+     * Worker → supervisor: the application is deployed and every socket it opened is bound (its
+     * addresses, e.g. {@code 0.0.0.0:3000}, in {@code listening}). Sent once.
+     */
+    record Ready(long pid, int slot, int generation, java.util.List<String> listening) implements ControlMessage {
+        public Ready {
+            listening = java.util.List.copyOf(listening);
+        }
     }
 
     /**

@@ -15,7 +15,8 @@ class ControlCodecTest {
     @Test
     void everyMessageSurvivesARoundTrip() {
         List<ControlMessage> messages = List.of(
-                new ControlMessage.Ready(4242, 0, 1, 3000),
+                new ControlMessage.Ready(4242, 0, 1, List.of("0.0.0.0:3000", "[::1]:8080")),
+                new ControlMessage.Ready(4242, 0, 1, List.of()),
                 new ControlMessage.Heartbeat(STATS),
                 new ControlMessage.Fatal(3, "cannot listen on 0.0.0.0:3000: Address already in use \"quoted\"\n"),
                 new ControlMessage.Drain(),
@@ -29,8 +30,9 @@ class ControlCodecTest {
 
     @Test
     void readyIsTheDocumentedJsonLine() {
-        assertThat(ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, 3000)))
-                .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,\"port\":3000}");
+        assertThat(ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, List.of("0.0.0.0:3000", "0.0.0.0:8080"))))
+                .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,"
+                        + "\"listening\":\"0.0.0.0:3000 0.0.0.0:8080\"}");
     }
 
     @Test

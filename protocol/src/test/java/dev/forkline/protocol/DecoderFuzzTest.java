@@ -101,7 +101,9 @@ class DecoderFuzzTest {
                 .as(v -> new WorkerStats(v.get(0), v.get(1).intValue(), v.get(2).intValue(), v.get(3), v.get(4),
                         v.get(5), v.get(6), v.get(7), v.get(8), v.get(9)));
         return Arbitraries.oneOf(
-                Combinators.combine(longs, ints, ints, ints).as(ControlMessage.Ready::new),
+                Combinators.combine(longs, ints, ints,
+                        Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(40).list().ofMaxSize(4))
+                        .as(ControlMessage.Ready::new),
                 stats.map(ControlMessage.Heartbeat::new),
                 Combinators.combine(ints, Arbitraries.strings().ofMaxLength(200)).as(ControlMessage.Fatal::new),
                 Arbitraries.just(new ControlMessage.Drain()),

@@ -40,7 +40,8 @@ final class Supervisor {
     }
 
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    private final WorkerLauncher launcher = new WorkerLauncher(events::add);
+    private final AppSnapshots apps;
+    private final WorkerLauncher launcher;
     private final ConfigSource configSource;
     private final List<Slot> slots = new ArrayList<>();
     private final List<WorkerProcess> retiring = new ArrayList<>();
@@ -101,9 +102,12 @@ final class Supervisor {
     /** Why a worker is respawned; each is exported from the start, at 0 (Prometheus practice). */
     static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "out_of_memory", "exit");
 
-    Supervisor(SupervisorConfig config, ConfigSource configSource) {
+    Supervisor(SupervisorConfig config, ConfigSource configSource, AppSnapshots apps) {
         this.config = config;
         this.configSource = configSource;
+        this.apps = apps;
+        this.launcher = new WorkerLauncher(events::add, apps::of);
+        config.app().ifPresent(app -> apps.take(generation, app));
         RESTART_REASONS.forEach(r -> restartsByReason.put(r, 0L));
         for (int i = 0; i < config.workers(); i++) {
             slots.add(new Slot(i, generation, config));
@@ -141,8 +145,10 @@ final class Supervisor {
                 advanceReload();
                 spawnMissingWorkers();
             }
+            apps.retain(generationsInUse());
             publishSnapshot();
         }
+        apps.close();
         LOG.info("all workers stopped; exiting with code " + exitCode);
         return exitCode;
     }
@@ -210,8 +216,10 @@ final class Supervisor {
                 w.state = WorkerProcess.State.READY;
             }
             w.lastHeartbeatNanos = now;
+            w.listening = ((ControlMessage.Ready) message).listening();
+            w.wasReady = true;
             LOG.info(w.name() + " ready in " + TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos)
-                    + " ms (generation " + w.generation + ")");
+                    + " ms (generation " + w.generation + ", listening on " + String.join(", ", w.listening) + ")");
             Slot slot = slotOf(w);
             if (slot != null && slot.incoming == w) {
                 takeOver(slot, w);
@@ -254,7 +262,9 @@ final class Supervisor {
             LOG.info(w.name() + " exited with " + how);
             return;
         }
-        if (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG) {
+        // 2 and 4 mean "cannot boot" only from a worker that never became ready; from a ready one
+        // (an application calling System.exit(2)) they are a crash like any other, and it is respawned.
+        if ((exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG) && !w.wasReady) {
             String reason = w.fatalReason != null ? w.fatalReason : "exited with " + how + " before it was ready";
             if (wasIncoming && reload != null) {
                 abortReload(w.name() + " of generation " + w.generation + " could not boot: " + reason);
@@ -389,6 +399,15 @@ final class Supervisor {
             return reload.generation;
         }
         SupervisorConfig next = reloadedConfig();
+        next.app().ifPresent(app -> {
+            try {
+                apps.take(generation + 1, app);
+            } catch (ConfigException e) {
+                throw refuse("reload refused, the application cannot be loaded: " + e.getMessage());
+            } catch (java.io.UncheckedIOException e) {
+                throw refuse("reload refused: " + e.getMessage());
+            }
+        });
         generation++;
         reload = new Reload(generation, next);
         reloads++;
@@ -562,9 +581,35 @@ final class Supervisor {
         if (!announcedReady && slots.stream().allMatch(s -> s.worker != null
                 && s.worker.state == WorkerProcess.State.READY)) {
             announcedReady = true;
-            LOG.info("all " + slots.size() + " workers ready on " + config.worker().host() + ":"
-                    + config.worker().port());
+            LOG.info("all " + slots.size() + " workers ready on " + listen());
         }
+    }
+
+    /** Where the workers listen: the built-in server's address, or what the application's workers bound. */
+    private String listen() {
+        if (config.app().isEmpty()) {
+            return config.worker().host() + ":" + config.worker().port();
+        }
+        for (Slot slot : slots) {
+            if (slot.worker != null && slot.worker.listening != null) {
+                return String.join(", ", slot.worker.listening);
+            }
+        }
+        return "(application not ready)";
+    }
+
+    /** Generations a live worker runs, or a slot would be (re)spawned with: their application copies stay. */
+    private java.util.Set<Integer> generationsInUse() {
+        java.util.Set<Integer> inUse = new java.util.HashSet<>();
+        inUse.add(generation);
+        if (reload != null) {
+            inUse.add(reload.generation);
+        }
+        for (Slot slot : slots) {
+            inUse.add(slot.generation);
+        }
+        liveWorkers().forEach(w -> inUse.add(w.generation));
+        return inUse;
     }
 
     private List<WorkerProcess> liveWorkers() {
@@ -624,8 +669,7 @@ final class Supervisor {
         snapshot = new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), state,
                 reload != null ? reload.generation : generation, slots.size(), List.copyOf(workers),
-                List.copyOf(notReady), Map.copyOf(restartsByReason), reloads, exited,
-                config.worker().host() + ":" + config.worker().port());
+                List.copyOf(notReady), Map.copyOf(restartsByReason), reloads, exited, listen());
         lastTurnNanos = now;
     }
 

@@ -1,13 +1,20 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.app.AppSpec;
 import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
 import dev.forkline.config.WorkerConfig;
 import dev.forkline.logging.Logs;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Everything the supervisor reads at start, validated before any worker is spawned. */
 record SupervisorConfig(
@@ -19,7 +26,9 @@ record SupervisorConfig(
         List<String> workerJvmOptions,
         Logs.LogLevel logLevel,
         AdminConfig admin,
-        WorkerConfig worker) {
+        WorkerConfig worker,
+        /** The user's application; empty for the built-in PID server. */
+        Optional<AppSpec> app) {
 
     static final int MAX_WORKERS = 1024;
 
@@ -33,7 +42,22 @@ record SupervisorConfig(
                 jvmOptions(values),
                 Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class),
                 AdminConfig.from(values),
-                WorkerConfig.from(values));
+                WorkerConfig.from(values),
+                app(values));
+    }
+
+    /** The application the settings name, fully checked: the jar and class ({@link AppSpec}) and the JSON of its config. */
+    static Optional<AppSpec> app(Map<String, String> values) {
+        Optional<AppSpec> app = AppSpec.from(values);
+        app.flatMap(AppSpec::config).ifPresent(file -> {
+            try {
+                new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+            } catch (IOException | DecodeException e) {
+                throw new ConfigException(Setting.APP_CONFIG.variable(), Setting.APP_CONFIG.raw(values),
+                        "a JSON object (the verticle's config()): " + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+            }
+        });
+        return app;
     }
 
     /** {@code auto} is one worker per available processor (cgroup limits included), as nginx's {@code worker_processes auto}. */

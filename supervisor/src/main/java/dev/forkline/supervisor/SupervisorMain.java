@@ -1,5 +1,6 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.app.AppSpec;
 import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
 import dev.forkline.logging.Logs;
@@ -54,7 +55,9 @@ final class SupervisorMain {
         Logs.setLevel(config.logLevel());
 
         String listen = config.worker().host() + ":" + config.worker().port();
-        for (String[] port : new String[][] {
+        // An application's ports are its own business: it opens them in the workers, all reuse-port
+        // (a port held by another program fails the first worker's bind, which halts with its reason).
+        for (String[] port : config.app().isPresent() ? new String[0][] : new String[][] {
                 {Integer.toString(config.worker().port()), "FORKLINE_PORT"},
                 {Integer.toString(config.worker().httpPort()), "FORKLINE_HTTP_PORT"}}) {
             int p = Integer.parseInt(port[0]);
@@ -66,12 +69,31 @@ final class SupervisorMain {
             }
         }
         warnAboutConnectionMigration();
-        LOG.info("forkline starting " + config.workers() + " workers on " + listen
-                + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
-                + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+        if (config.app().isPresent()) {
+            AppSpec app = config.app().get();
+            String version = app.manifestAttribute("Implementation-Version");
+            LOG.info("forkline starting " + config.workers() + " workers running " + app.verticle() + " from "
+                    + app.jar() + (version != null ? " (version " + version + ")" : "")
+                    + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+        } else {
+            LOG.info("forkline starting " + config.workers() + " workers on " + listen
+                    + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
+                    + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+        }
 
-        Supervisor supervisor = new Supervisor(config,
-                () -> SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS)));
+        AppSnapshots apps = AppSnapshots.inTempDir();
+        Supervisor supervisor;
+        try {
+            supervisor = new Supervisor(config,
+                    () -> SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS)), apps);
+        } catch (ConfigException e) {
+            apps.close();
+            return configError(e);
+        } catch (java.io.UncheckedIOException e) {
+            apps.close();
+            LOG.severe(e.getMessage() + " (set -Djava.io.tmpdir in JAVA_OPTS to a writable directory)");
+            return ExitCodes.BOOT;
+        }
         AdminConfig admin = config.admin();
         if (admin.enabled()) {
             try {
@@ -81,6 +103,7 @@ final class SupervisorMain {
             } catch (Exception e) {
                 LOG.severe("cannot listen on " + admin.host() + ":" + admin.port() + " for the admin API: "
                         + e.getMessage() + " (set FORKLINE_ADMIN_PORT to a free port, or 0 to turn the API off)");
+                apps.close();
                 return ExitCodes.BOOT;
             }
         }

@@ -1,5 +1,7 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.app.AppSpec;
+import dev.forkline.config.Setting;
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.LineReader;
 import java.io.IOException;
@@ -7,7 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.logging.Logger;
 
 /**
@@ -42,9 +46,12 @@ final class WorkerLauncher {
     private static final String WORKER_MAIN = "dev.forkline.worker.WorkerMain";
 
     private final Consumer<Event> events;
+    /** The application copy a worker of a generation runs ({@link AppSnapshots}). */
+    private final IntFunction<Optional<AppSpec>> appOfGeneration;
 
-    WorkerLauncher(Consumer<Event> events) {
+    WorkerLauncher(Consumer<Event> events, IntFunction<Optional<AppSpec>> appOfGeneration) {
         this.events = events;
+        this.appOfGeneration = appOfGeneration;
     }
 
     /** The worker's command line: the supervisor's own java and class path, so a reload runs the jar now on disk. */
@@ -85,6 +92,15 @@ final class WorkerLauncher {
         env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(java.util.Locale.ROOT));
         env.put("FORKLINE_SLOT", Integer.toString(slot));
         env.put("FORKLINE_GENERATION", Integer.toString(generation));
+        // The generation's own copy of the application, never the file on disk now; and no
+        // FORKLINE_APP* from the supervisor's environment when the built-in server runs.
+        for (Setting s : List.of(Setting.APP, Setting.APP_VERTICLE, Setting.APP_CLASSPATH, Setting.APP_CONFIG)) {
+            env.remove(s.variable());
+        }
+        if (config.app().isPresent()) {
+            env.putAll(appOfGeneration.apply(generation).orElseThrow(() ->
+                    new IOException("no copy of the application for generation " + generation)).toEnvironment());
+        }
         WorkerProcess worker = new WorkerProcess(slot, generation, pb.start(), System.nanoTime());
         Thread reader = new Thread(() -> readControlChannel(worker), "worker-" + slot + "-pid-" + worker.pid);
         reader.setDaemon(true);

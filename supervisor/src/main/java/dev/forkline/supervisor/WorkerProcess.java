@@ -25,6 +25,10 @@ final class WorkerProcess {
     long lastHeartbeatNanos;
     long drainStartedNanos;
     WorkerStats stats;
+    /** Whether it ever sent {@code ready}: only a worker that did not can fail to boot. */
+    boolean wasReady;
+    /** Where it listens, from its {@code ready} message. */
+    java.util.List<String> listening;
     /** The reason a worker gave in a {@code fatal} message before it exited. */
     String fatalReason;
     /** Set when the supervisor killed it (hung, boot timeout, stop timeout), for the exit log line. */

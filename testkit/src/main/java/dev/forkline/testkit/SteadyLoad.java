@@ -17,13 +17,24 @@ import java.util.concurrent.locks.LockSupport;
  * counting what failed. Bounded in count and in time, always: every thread stops at
  * {@code maxDuration} or after {@code maxProbes} probes, whichever comes first.
  *
- * <p>A probe opens a fresh connection, reads the greeting, sends {@code PING}, expects {@code PONG}
- * and sends {@code QUIT}. A failure to connect or to get the greeting is a failed connection; a
- * wrong or missing answer after the greeting is a failed request.
+ * <p>A line-protocol probe opens a fresh connection, reads the greeting, sends {@code PING}, expects
+ * {@code PONG} and sends {@code QUIT}. A failure to connect or to get the greeting is a failed
+ * connection; a wrong or missing answer after the greeting is a failed request.
+ *
+ * <p>An HTTP probe ({@link #http}) opens a fresh connection, sends {@code GET path} with
+ * {@code Connection: close} and reads the whole response: a failure to connect, or a connection
+ * closed before the first byte of an answer, is a failed connection; anything but a complete 200
+ * response after that is a failed request. Its body is the probe's
+ * answer ({@link #answersSince}); the first {@code pid N} in it names the worker.
  */
 public final class SteadyLoad implements AutoCloseable {
     private final String host;
     private final int port;
+    /** The HTTP path to GET, or null for the line protocol. */
+    private final String httpPath;
+    /** Every HTTP answer with the time it completed (bounded by the probe limits). */
+    private final java.util.Queue<long[]> answerTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final List<String> answerTexts = Collections.synchronizedList(new ArrayList<>());
     private final long intervalNanos;
     private final long deadlineNanos;
     private final int maxProbesPerThread;
@@ -52,9 +63,11 @@ public final class SteadyLoad implements AutoCloseable {
         }
     }
 
-    private SteadyLoad(String host, int port, Duration interval, Duration maxDuration, int maxProbesPerThread) {
+    private SteadyLoad(String host, int port, String httpPath, Duration interval, Duration maxDuration,
+                       int maxProbesPerThread) {
         this.host = host;
         this.port = port;
+        this.httpPath = httpPath;
         this.intervalNanos = interval.toNanos();
         this.deadlineNanos = System.nanoTime() + maxDuration.toNanos();
         this.maxProbesPerThread = maxProbesPerThread;
@@ -66,7 +79,16 @@ public final class SteadyLoad implements AutoCloseable {
      */
     public static SteadyLoad start(String host, int port, int threads, Duration interval, Duration maxDuration,
                                    int maxProbesPerThread) {
-        SteadyLoad load = new SteadyLoad(host, port, interval, maxDuration, maxProbesPerThread);
+        return begin(new SteadyLoad(host, port, null, interval, maxDuration, maxProbesPerThread), threads);
+    }
+
+    /** Like {@link #start}, with HTTP probes: {@code GET path} on a fresh connection each. */
+    public static SteadyLoad http(String host, int port, String path, int threads, Duration interval,
+                                  Duration maxDuration, int maxProbesPerThread) {
+        return begin(new SteadyLoad(host, port, path, interval, maxDuration, maxProbesPerThread), threads);
+    }
+
+    private static SteadyLoad begin(SteadyLoad load, int threads) {
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(load::run, "steady-load-" + i);
             t.setDaemon(true);
@@ -100,8 +122,30 @@ public final class SteadyLoad implements AutoCloseable {
         }
     }
 
+    /** Every HTTP answer (body) so far. */
+    public List<String> answers() {
+        synchronized (answerTexts) {
+            return List.copyOf(answerTexts);
+        }
+    }
+
+    /** The HTTP answers (bodies) of probes that completed at or after {@code nanoTime} (System.nanoTime()). */
+    public List<String> answersSince(long nanoTime) {
+        List<String> since = new ArrayList<>();
+        for (long[] a : answerTimes) {
+            if (a[0] - nanoTime >= 0) {
+                since.add(answerTexts.get((int) a[1]));
+            }
+        }
+        return since;
+    }
+
     private void probe() {
         probes.incrementAndGet();
+        if (httpPath != null) {
+            httpProbe();
+            return;
+        }
         LineClient c;
         try {
             c = LineClient.connect(host, port, Duration.ofSeconds(5));
@@ -121,6 +165,60 @@ public final class SteadyLoad implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             failedRequests.incrementAndGet();
             note("request to pid " + c.greeting() + ": " + e);
+        }
+    }
+
+    private static final java.util.regex.Pattern PID = java.util.regex.Pattern.compile("pid\\W{0,3}(\\d+)");
+
+    private void httpProbe() {
+        java.net.Socket socket = new java.net.Socket();
+        try {
+            socket.connect(new java.net.InetSocketAddress(host, port), 5000);
+        } catch (IOException e) {
+            failedConnections.incrementAndGet();
+            note("connect: " + e);
+            closeQuietly(socket);
+            return;
+        }
+        boolean answered = false;
+        try (socket) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + httpPath + " HTTP/1.1\r\nHost: " + host + ":" + port
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            java.io.InputStream in = socket.getInputStream();
+            int first = in.read();
+            if (first < 0) {
+                throw new java.io.EOFException("closed before any response");
+            }
+            answered = true;
+            String response = (char) first + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int bodyAt = response.indexOf("\r\n\r\n");
+            if (!response.startsWith("HTTP/1.1 200 ") || bodyAt < 0) {
+                throw new IOException("not a 200 response: " + response.lines().findFirst().orElse("(nothing)"));
+            }
+            String body = response.substring(bodyAt + 4).strip();
+            java.util.regex.Matcher m = PID.matcher(body);
+            if (m.find()) {
+                perPid.merge(Long.parseLong(m.group(1)), 1L, Long::sum);
+            }
+            synchronized (answerTexts) {
+                answerTexts.add(body);
+                answerTimes.add(new long[] {System.nanoTime(), answerTexts.size() - 1});
+            }
+            ok.incrementAndGet();
+        } catch (IOException | RuntimeException e) {
+            // No byte of an answer: the server never took the connection (a reset from the kernel's
+            // accept queue), as a missing greeting is for the line protocol.
+            (answered ? failedRequests : failedConnections).incrementAndGet();
+            note("GET " + httpPath + (answered ? "" : " (no answer)") + ": " + e);
+        }
+    }
+
+    private static void closeQuietly(java.net.Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // nothing to release
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.forkline.worker;
 
+import dev.forkline.app.AppSpec;
 import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
 import dev.forkline.config.WorkerConfig;
@@ -9,20 +10,32 @@ import dev.forkline.protocol.ControlMessage;
 import dev.forkline.os.ExitCodes;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.metrics.MetricsOptions;
+import io.vertx.core.net.NetServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
  * One worker process: one Vert.x instance with exactly one event loop on the native epoll transport,
- * serving the line protocol on a reuse-port listener. Started by the supervisor, never by hand: its
- * stdin and stdout are the control channel.
+ * running one application: the user's verticle (FORKLINE_APP) or, by default, the built-in PID server
+ * (the line protocol and its HTTP facet). Every listening socket is reuse-port
+ * ({@link WorkerTransport}). Started by the supervisor, never by hand: its stdin and stdout are the
+ * control channel.
  *
- * <p>Boot: check the transport, read the configuration, deploy the listener, send {@code ready}.
- * Any failure before {@code ready} exits with {@link ExitCodes#BOOT} (or {@link ExitCodes#CONFIG})
- * after a {@code fatal} message naming the reason, and the supervisor halts.
+ * <p>Boot: check the transport, read the configuration, deploy the application, wait until every
+ * socket it opened is bound, send {@code ready}. Any failure before {@code ready} exits with
+ * {@link ExitCodes#BOOT} (or {@link ExitCodes#CONFIG}) after a {@code fatal} message naming the
+ * reason in one line, and the supervisor halts (at first start) or abandons the reload.
  */
 public final class WorkerMain {
     private static final Logger LOG = Logger.getLogger(WorkerMain.class.getName());
@@ -34,7 +47,8 @@ public final class WorkerMain {
     private Vertx vertx;
     private Context loop;
     private WorkerConfig config;
-    private WorkerVerticle server;
+    /** The user's application, or empty for the built-in PID server. */
+    private Optional<AppSpec> app = Optional.empty();
     private boolean draining;
 
     private WorkerMain(WorkerIdentity id, ControlChannel channel) {
@@ -68,16 +82,19 @@ public final class WorkerMain {
             fail(ExitCodes.BOOT, "the native epoll transport is missing from the class path; SO_REUSEPORT needs it");
             return;
         }
-        vertx = Vertx.builder().withTransport(transport).with(new VertxOptions()
-                        .setEventLoopPoolSize(1)
-                        .setWorkerPoolSize(1)
-                        .setInternalBlockingPoolSize(1)
-                        // No .vertx cache directory: the worker serves no files, and the image's root
-                        // file system may be read-only.
-                        .setFileSystemOptions(new FileSystemOptions()
-                                .setFileCachingEnabled(false)
-                                .setClassPathResolvingEnabled(false)))
-                .build();
+        Map<String, String> settings = Setting.forklineOnly(System.getenv());
+        try {
+            app = AppSpec.from(settings);
+        } catch (ConfigException e) {
+            // The supervisor checked it already: a snapshot that no longer loads cannot boot.
+            fail(ExitCodes.BOOT, "application: " + e.getMessage());
+            return;
+        }
+        var builder = Vertx.builder().withTransport(transport).with(vertxOptions(app.isPresent()));
+        if (app.isPresent()) {
+            builder.withMetrics(options -> new AppMetrics(counters));
+        }
+        vertx = builder.build();
         bootNanos[1] = System.nanoTime();
         if (!vertx.isNativeTransportEnabled()) {
             Throwable cause = vertx.unavailableNativeTransportCause();
@@ -89,32 +106,71 @@ public final class WorkerMain {
         // validated, handed over as FORKLINE_* variables (FORKLINE_CONFIG removed): read it directly,
         // through the same validation. Reading it through vertx-config again cost 45-58 ms of every
         // spawn (measured: a sixth of the boot) for no new information.
-        Future.succeededFuture(Setting.forklineOnly(System.getenv()))
+        Future.succeededFuture(settings)
                 .map(values -> {
                     Logs.setLevel(Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class));
                     return WorkerConfig.from(CDS_TRAINING ? CdsTraining.settings(values) : values);
                 })
                 .compose(this::deploy)
-                .onSuccess(v -> serving())
-                .onFailure(e -> {
-                    if (e instanceof ConfigException) {
-                        fail(ExitCodes.CONFIG, e.getMessage());
-                    } else {
-                        fail(ExitCodes.BOOT, "cannot listen on " + config.host() + ":" + config.port()
-                                + (config.httpPort() != 0 ? " and :" + config.httpPort() + " (HTTP)" : "")
-                                + ": " + e.getMessage());
-                    }
-                });
+                .compose(deployment -> transport.bindsSettled())
+                .compose(binds -> binds.failed().isEmpty() ? Future.succeededFuture(binds)
+                        : Future.failedFuture(new BindFailed("cannot listen on " + String.join(", ", binds.failed()))))
+                .onSuccess(this::serving)
+                .onFailure(this::bootFailed);
+    }
+
+    /**
+     * One event loop, one worker thread. The built-in server serves no files: no {@code .vertx} cache
+     * directory and no class-path resolution (the image's root file system may be read-only). An
+     * application may serve files from its jar (a {@code webroot/}), so it gets class-path resolution,
+     * with the cache under java.io.tmpdir (a tmpfs in the image).
+     */
+    private static VertxOptions vertxOptions(boolean app) {
+        VertxOptions options = new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1);
+        if (app) {
+            return options.setMetricsOptions(new MetricsOptions().setEnabled(true))
+                    .setFileSystemOptions(new FileSystemOptions()
+                            .setFileCacheDir(System.getProperty("java.io.tmpdir") + "/forkline-vertx-cache"));
+        }
+        return options.setFileSystemOptions(new FileSystemOptions()
+                .setFileCachingEnabled(false)
+                .setClassPathResolvingEnabled(false));
+    }
+
+    /** A listening socket could not be bound, whoever opened it. */
+    private static final class BindFailed extends RuntimeException {
+        BindFailed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private void bootFailed(Throwable e) {
+        if (e instanceof ConfigException) {
+            fail(ExitCodes.CONFIG, e.getMessage());
+        } else if (e instanceof BindFailed || app.isEmpty()) {
+            fail(ExitCodes.BOOT, e instanceof BindFailed ? e.getMessage() : "cannot listen on " + config.host() + ":"
+                    + config.port() + (config.httpPort() != 0 ? " and :" + config.httpPort() + " (HTTP)" : "")
+                    + ": " + e.getMessage());
+        } else {
+            // The application's own words: its exception and the first cause.
+            fail(ExitCodes.BOOT, "application " + app.get().verticle() + " could not start: "
+                    + (e instanceof UserApp.Failure ? e.getMessage() : UserApp.describe(e)));
+        }
     }
 
     private Future<String> deploy(WorkerConfig cfg) {
         bootNanos[2] = System.nanoTime();
         config = cfg;
-        server = new WorkerVerticle(cfg, transport, id, counters);
-        return vertx.deployVerticle(server);
+        if (app.isPresent()) {
+            return UserApp.deploy(vertx, app.get());
+        }
+        return vertx.deployVerticle(new WorkerVerticle(cfg, id, counters));
     }
 
-    private void serving() {
+    private void serving(Binds.Result binds) {
         bootNanos[3] = System.nanoTime();
         LOG.fine(() -> String.format("booted: main to boot %d ms, Vert.x %d ms, configuration %d ms,"
                         + " listening %d ms", (bootNanos[0] - MAIN_NANOS) / 1_000_000,
@@ -125,8 +181,8 @@ public final class WorkerMain {
             CdsTraining.exercise(config, () -> loop.runOnContext(v -> drain("CDS training done")));
             return;
         }
-        channel.send(new ControlMessage.Ready(id.pid(), id.slot(), id.generation(), server.actualPort()));
-        LOG.fine(() -> "serving on " + config.host() + ":" + server.actualPort());
+        channel.send(new ControlMessage.Ready(id.pid(), id.slot(), id.generation(), binds.listening()));
+        LOG.fine(() -> "serving on " + String.join(", ", binds.listening()));
         channel.listen(this::onCommand, this::onSupervisorGone);
         // Sent from the event loop on purpose: a loop that is stuck sends no heartbeat, and the
         // supervisor replaces the worker (Gunicorn's worker timeout, Unicorn's "timeout").
@@ -173,20 +229,79 @@ public final class WorkerMain {
         }
     }
 
-    /** Graceful: listener closed now, connections finish their line and close, exit when none are left. */
+    /**
+     * Graceful, the same for the built-in server and an application: close every listening socket at
+     * once (the kernel sends new connections to the other workers; see {@link WorkerTransport} for why
+     * we close them ourselves), then shut every server down with FORKLINE_DRAIN_TIMEOUT (Vert.x 5's
+     * graceful shutdown: each connection finishes what it is doing — an HTTP connection its current
+     * request, answered with {@code Connection: close} — and whatever is left at the timeout is
+     * closed), then undeploy (the application's {@code stop()} runs, given what is left of the drain
+     * timeout and at least {@link #STOP_AT_LEAST}), then exit.
+     */
     private void drain(String why) {
         if (draining) {
             return;
         }
         draining = true;
-        LOG.info(() -> "draining on " + why + ": listener closed, " + counters.connections
-                + " connections open, timeout " + Setting.format(config.drainTimeout()));
-        server.drain(config.drainTimeout()).onComplete(ar -> exit(ExitCodes.OK, "drained"));
+        Duration timeout = config.drainTimeout();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        LOG.info(() -> "draining on " + why + ": listeners closed, " + counters.connections
+                + " connections open, timeout " + Setting.format(timeout));
+        transport.closeListeners()
+                .compose(v -> shutdownServers(timeout))
+                .compose(v -> undeploy(Duration.ofNanos(Math.max(deadline - System.nanoTime(), STOP_AT_LEAST.toNanos()))))
+                .onComplete(ar -> exit(ExitCodes.OK, "drained"));
+    }
+
+    /** An application's {@code stop()} gets at least this long, even after a drain that used its whole timeout. */
+    private static final Duration STOP_AT_LEAST = Duration.ofSeconds(1);
+
+    /**
+     * Every server of this Vert.x instance, the application's included: Vert.x keeps them in one
+     * table by address (its internal API for extensions, {@code VertxInternal.sharedTcpServers()}).
+     * On the event loop, behind any accepted connection still being registered there.
+     */
+    private Future<Void> shutdownServers(Duration timeout) {
+        Promise<Void> done = Promise.promise();
+        loop.runOnContext(x -> {
+            List<NetServer> servers;
+            var table = ((VertxInternal) vertx).sharedTcpServers();
+            synchronized (table) {
+                servers = new ArrayList<>(table.values());
+            }
+            List<Future<Void>> closing = new ArrayList<>();
+            for (NetServer server : servers) {
+                closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            }
+            Future.join(closing).<Void>mapEmpty().onComplete(ar -> done.complete());
+        });
+        return done.future();
+    }
+
+    private Future<Void> undeploy(Duration timeout) {
+        List<Future<Void>> undeploying = new ArrayList<>();
+        for (String deployment : vertx.deploymentIDs()) {
+            undeploying.add(vertx.undeploy(deployment).recover(e -> {
+                LOG.warning("stop() failed: " + UserApp.describe(e));
+                return Future.succeededFuture();
+            }));
+        }
+        Promise<Void> done = Promise.promise();
+        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> {
+            if (done.tryComplete()) {
+                LOG.warning("stop() still running after " + Setting.format(timeout) + ": exiting anyway");
+            }
+        });
+        Future.join(undeploying).onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            done.tryComplete();
+        });
+        return done.future();
     }
 
     private void stopNow() {
         LOG.info("stopping now: closing " + counters.connections + " connections");
-        server.closeNow().onComplete(ar -> exit(ExitCodes.OK, "stopped"));
+        exit(ExitCodes.OK, "stopped");
     }
 
     /**
@@ -212,7 +327,7 @@ public final class WorkerMain {
     }
 
     private void exit(int code, String what) {
-        LOG.info(() -> what + ": " + counters.requests + " requests served; exiting");
+        LOG.info(() -> what + ": " + (counters.requests + counters.httpRequests) + " requests served; exiting");
         vertx.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 1, TimeUnit.SECONDS)
                 .whenComplete((v, e) -> System.exit(code));
     }

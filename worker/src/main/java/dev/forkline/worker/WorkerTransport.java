@@ -45,6 +45,7 @@ import java.util.concurrent.ThreadFactory;
 final class WorkerTransport implements Transport {
     private final Transport epoll;
     private final List<ServerChannel> listeners = new CopyOnWriteArrayList<>();
+    private final Binds binds = new Binds();
     /** The worker's one event-loop group, created first by Vert.x, returned again as the acceptor group. */
     private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
@@ -58,6 +59,11 @@ final class WorkerTransport implements Transport {
     static WorkerTransport epoll() {
         Transport epoll = Transport.EPOLL;
         return epoll == null ? null : new WorkerTransport(epoll);
+    }
+
+    /** Completes once every listening socket created so far is bound or has failed to bind. */
+    Future<Binds.Result> bindsSettled() {
+        return binds.settled();
     }
 
     /** Closes every listening channel; completes when all are closed. Accepted connections stay open. */
@@ -105,6 +111,7 @@ final class WorkerTransport implements Transport {
             return () -> {
                 ServerChannel ch = factory.newChannel();
                 listeners.add(ch);
+                binds.watch(ch);
                 ch.closeFuture().addListener(f -> listeners.remove(ch));
                 return ch;
             };
@@ -184,13 +191,22 @@ final class WorkerTransport implements Transport {
         }
 
         /**
-         * As epoll configures it, minus the per-connection options that only restate what a new
-         * Linux socket already has (TCP_QUICKACK off, TCP_CORK off, SO_KEEPALIVE off): each is one
-         * setsockopt(2) per accepted connection for nothing.
+         * As epoll configures it, with SO_REUSEPORT on every TCP listener whatever the options say, and
+         * minus the per-connection options that only restate what a new Linux socket already has
+         * (TCP_QUICKACK off, TCP_CORK off, SO_KEEPALIVE off): each is one setsockopt(2) per accepted
+         * connection for nothing.
+         *
+         * <p>Reuse-port for every server is what lets an unmodified application run in N processes: its
+         * {@code createHttpServer().listen(8081)}, default options and all, joins the same reuse-port
+         * group in every worker and the kernel balances its connections like the built-in ones. Without
+         * it the second worker's bind fails with "Address already in use".
          */
         @Override
         public void configure(NetServerOptions options, boolean domainSocket, ServerBootstrap bootstrap) {
             d.configure(options, domainSocket, bootstrap);
+            if (!domainSocket) {
+                bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+            }
             if (!options.isTcpQuickAck()) {
                 bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
             }

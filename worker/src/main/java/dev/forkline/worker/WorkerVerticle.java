@@ -2,14 +2,12 @@ package dev.forkline.worker;
 
 import dev.forkline.config.WorkerConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,20 +20,23 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Both listeners set SO_REUSEPORT: every worker binds the same ports with sockets of its own and
  * the kernel spreads incoming connections across them (socket(7), SO_REUSEPORT). Reuse-port needs the
- * native epoll transport; under NIO Vert.x silently ignores it and the second worker's bind fails.
+ * native epoll transport; under NIO Vert.x silently ignores it and the second worker's bind fails. (In
+ * a worker the transport sets it for every server anyway; the options say it for the embedded use.)
+ *
+ * <p>Drain is the worker's, the same for every application ({@code WorkerMain}): listeners closed,
+ * then Vert.x's graceful shutdown of each server, which calls each line connection's shutdown
+ * handler ({@link LineConnection}) and sends HTTP keep-alive connections {@code Connection: close}.
  */
 public final class WorkerVerticle extends VerticleBase {
     private final WorkerConfig config;
-    private final WorkerTransport transport;
     private final Counters counters;
     private final Answers answers;
     private NetServer lineServer;
     private HttpServer httpServer;
     private IdleSweeper idle;
 
-    WorkerVerticle(WorkerConfig config, WorkerTransport transport, WorkerIdentity id, Counters counters) {
+    WorkerVerticle(WorkerConfig config, WorkerIdentity id, Counters counters) {
         this.config = config;
-        this.transport = transport;
         this.counters = counters;
         this.answers = new Answers(id, counters, config.maxLine(), config.lineTimeout());
     }
@@ -46,7 +47,7 @@ public final class WorkerVerticle extends VerticleBase {
      * the port among them. What a Vert.x user would do instead of processes; the bench compares it.
      */
     public static java.util.function.Supplier<VerticleBase> embedded(WorkerConfig config) {
-        return () -> new WorkerVerticle(config, null, WorkerIdentity.fromEnvironment(), new Counters());
+        return () -> new WorkerVerticle(config, WorkerIdentity.fromEnvironment(), new Counters());
     }
 
     @Override
@@ -89,40 +90,4 @@ public final class WorkerVerticle extends VerticleBase {
                 .start();
     }
 
-    /**
-     * Graceful drain: closes the listening sockets at once (see {@link WorkerTransport} for
-     * why we close them ourselves), then tells every connection to finish and close once quiet (HTTP
-     * keep-alive connections get {@code Connection: close}), and completes when none are left or
-     * after {@code timeout}, when the rest are closed.
-     */
-    Future<Void> drain(Duration timeout) {
-        Future<Void> listenersClosed = transport != null ? transport.closeListeners() : Future.succeededFuture();
-        return listenersClosed.compose(v -> {
-            // On the event loop, behind any accepted connection still being registered there.
-            Promise<Void> drained = Promise.promise();
-            context.runOnContext(x -> {
-                List<Future<Void>> done = new ArrayList<>();
-                done.add(lineServer.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
-                if (httpServer != null) {
-                    done.add(httpServer.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
-                }
-                Future.all(done).<Void>mapEmpty().onComplete(drained);
-            });
-            return drained.future();
-        });
-    }
-
-    /** Closes the listeners and every connection now. */
-    Future<Void> closeNow() {
-        List<Future<Void>> done = new ArrayList<>();
-        done.add(lineServer.close());
-        if (httpServer != null) {
-            done.add(httpServer.close());
-        }
-        return Future.all(done).mapEmpty();
-    }
-
-    int actualPort() {
-        return lineServer.actualPort();
-    }
 }

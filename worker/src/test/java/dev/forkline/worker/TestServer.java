@@ -46,7 +46,7 @@ final class TestServer implements AutoCloseable {
             throw new IllegalStateException("native transport unavailable", vertx.unavailableNativeTransportCause());
         }
         WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
-        WorkerVerticle verticle = new WorkerVerticle(config, transport, id, new Counters());
+        WorkerVerticle verticle = new WorkerVerticle(config, id, new Counters());
         vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
         return new TestServer(vertx, verticle, config);
     }

@@ -1,0 +1,111 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.forkline.supervisor.apps.MisbehavingVerticle;
+import dev.forkline.supervisor.apps.TestApps;
+import dev.forkline.testkit.SteadyLoad;
+import io.vertx.core.json.JsonObject;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What an application does wrong stays in one worker: the supervisor replaces it, the others serve. */
+class AppFaultsIT {
+
+    @Test
+    void aWorkerWhoseAppBlocksTheEventLoopIsReplacedWhileTheOthersServe(@TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        try (ForklineProcess forkline = start(dir, appPort, Map.of(
+                "FORKLINE_HEARTBEAT_INTERVAL", "200ms",
+                "FORKLINE_WORKER_TIMEOUT", "2s"))) {
+            forkline.awaitAllReady();
+            int mark = forkline.logSize();
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(20),
+                    Duration.ofSeconds(60), 2_000)) {
+                long blockedAt = System.nanoTime();
+                try (Socket blocker = new Socket("127.0.0.1", appPort)) {
+                    OutputStream out = blocker.getOutputStream();
+                    out.write(("GET /block?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+
+                    Matcher hung = forkline.awaitLog(
+                            Pattern.compile("worker (\\d+) pid (\\d+) hung \\(no heartbeat for (\\d+) ms\\): SIGKILL"),
+                            mark, Duration.ofSeconds(10));
+                    Duration killedAfter = Duration.ofNanos(System.nanoTime() - blockedAt);
+                    long blocked = Long.parseLong(hung.group(2));
+                    System.out.println("blocked worker pid " + blocked + " killed " + killedAfter.toMillis()
+                            + " ms after the blocking request; log: " + hung.group());
+                    assertThat(killedAfter).isLessThan(Duration.ofSeconds(2 + 3));
+                    // The other worker kept answering while this one was blocked.
+                    assertThat(load.pidsSeen()).anyMatch(pid -> pid != blocked);
+                    Matcher respawned = forkline.awaitLog(Pattern.compile("worker " + hung.group(1)
+                            + " respawned as pid (\\d+)"), mark, Duration.ofSeconds(10));
+                    long replacement = Long.parseLong(respawned.group(1));
+                    forkline.awaitLog(Pattern.compile("pid " + replacement + " ready"), mark, Duration.ofSeconds(60));
+                    await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
+                }
+                SteadyLoad.Result result = load.stop();
+                System.out.println("while one worker was blocked: " + result);
+                // Only connections the kernel handed to the blocked worker can fail.
+                assertThat(result.ok()).isGreaterThan(result.failed());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            /exit?code=0 | code 0
+            /exit?code=2 | code 2
+            /exit?code=4 | code 4
+            /oom         | code 3
+            """)
+    void anAppThatExitsOrRunsOutOfMemoryTakesDownOneWorkerWhichIsRespawned(String path, String exit,
+                                                                           @TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        try (ForklineProcess forkline = start(dir, appPort, Map.of())) {
+            forkline.awaitAllReady();
+            int mark = forkline.logSize();
+            try (Socket s = new Socket("127.0.0.1", appPort)) {
+                s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                s.getInputStream().read(); // until the worker is gone
+            }
+            // A ready worker exiting with 2 or 4 is an app's crash, not a boot error: respawned, no halt.
+            Matcher died = forkline.awaitLog(Pattern.compile("worker (\\d+) pid (\\d+) exited unexpectedly with " + exit),
+                    mark, Duration.ofSeconds(30));
+            Matcher respawned = forkline.awaitLog(Pattern.compile("worker " + died.group(1) + " respawned as pid (\\d+)"),
+                    mark, Duration.ofSeconds(30));
+            long replacement = Long.parseLong(respawned.group(1));
+            forkline.awaitLog(Pattern.compile("pid " + replacement + " ready"), mark, Duration.ofSeconds(60));
+            assertThat(forkline.process.isAlive()).isTrue();
+            assertThat(forkline.log()).noneMatch(l -> l.contains("halting"));
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 2_000)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
+                assertThat(load.stop().failed()).isZero();
+            }
+        }
+    }
+
+    private static ForklineProcess start(Path dir, int appPort, Map<String, String> more) throws Exception {
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                "FORKLINE_WORKERS", "2",
+                // -Xmx small so that /oom is quick; HotSpot then exits with 3.
+                "FORKLINE_WORKER_JVM_OPTS", "-Xmx48m",
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()));
+        settings.putAll(more);
+        return ForklineProcess.start(settings);
+    }
+}

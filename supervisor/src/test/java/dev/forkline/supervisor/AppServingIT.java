@@ -1,0 +1,115 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.forkline.supervisor.apps.MisbehavingVerticle;
+import dev.forkline.supervisor.apps.TestApps;
+import dev.forkline.testkit.SteadyLoad;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An unmodified Vert.x verticle, run by Forkline in N processes on one port. */
+class AppServingIT {
+
+    @Test
+    void theExampleAppServesFromEveryWorkerOnItsOwnPort(@TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "3",
+                "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
+            assertThat(forkline.log()).anyMatch(l -> l.contains("all 3 workers ready on 127.0.0.1:" + appPort));
+
+            // Fresh connections: the kernel picks a worker for each, as for the built-in server.
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 2_000)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().containsAll(ready));
+                SteadyLoad.Result result = load.stop();
+                assertThat(result.failed()).as("%s", result).isZero();
+                assertThat(result.perPid().keySet()).isEqualTo(ready);
+            }
+            // One listening socket per worker on the app's port, none in the supervisor.
+            Map<Long, Integer> listeners = ForklineProcess.listenersOn(appPort, union(ready, forkline.pid()));
+            assertThat(listeners).containsOnlyKeys(ready).allSatisfy((pid, n) -> assertThat(n).isEqualTo(1));
+
+            // The app's connections and requests count in each worker's figures, with no app code for it.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                JsonObject status = new JsonObject(forkline.admin("GET", "/status").body());
+                assertThat(status.getString("listen")).isEqualTo("127.0.0.1:" + appPort);
+                assertThat(status.getJsonArray("workers")).allSatisfy(w -> {
+                    JsonObject worker = (JsonObject) w;
+                    assertThat(worker.getLong("accepted")).isPositive();
+                    assertThat(worker.getLong("http_requests")).isPositive();
+                });
+            });
+        }
+    }
+
+    @Test
+    void aNetServerAndAnHttpServerWithDefaultOptionsBothBecomeReusePort(@TempDir Path dir) throws Exception {
+        int httpPort = ForklineProcess.freePort();
+        int netPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "2",
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
+
+            Set<Long> greeted = new HashSet<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                try (Socket s = new Socket("127.0.0.1", netPort);
+                     BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8))) {
+                    greeted.add(Long.parseLong(in.readLine().replace("pid ", "")));
+                }
+                return greeted.containsAll(ready);
+            });
+            assertThat(ForklineProcess.listenersOn(netPort, ready)).containsOnlyKeys(ready);
+            assertThat(ForklineProcess.listenersOn(httpPort, ready)).containsOnlyKeys(ready);
+        }
+    }
+
+    @Test
+    void aWorkerKilledWithSigkillIsRespawnedAndServesTheAppAgain(@TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "2",
+                "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            long victim = forkline.awaitAllReady().get(1);
+            int mark = forkline.logSize();
+
+            ForklineProcess.signal(victim, "KILL");
+
+            var respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark, Duration.ofSeconds(30));
+            long replacement = Long.parseLong(respawned.group(1));
+            forkline.awaitLog(Pattern.compile("worker 1 pid " + replacement + " ready"), mark, Duration.ofSeconds(60));
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 2_000)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
+                assertThat(load.stop().failed()).isZero();
+            }
+        }
+    }
+
+    private static Set<Long> union(Set<Long> pids, long more) {
+        Set<Long> all = new HashSet<>(pids);
+        all.add(more);
+        return all;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.forkline.worker;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ServerChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Watches the bind of every listening socket the worker's Vert.x creates, whoever creates it (the
+ * built-in servers or the application's). "Ready" must mean "serving": an application whose
+ * {@code start()} calls {@code listen()} without returning its future completes its deployment before
+ * the socket is bound, or with a bind that is going to fail. The worker therefore waits, after the
+ * deployment, until every listening socket created so far has settled, and treats a failed bind as a
+ * boot error naming the address.
+ *
+ * <p>Thread-safe: sockets are created on whatever thread calls {@code listen()}; binds complete on the
+ * event loop.
+ */
+final class Binds {
+    /** Where the worker listens, and which binds failed (address: reason). */
+    record Result(List<String> listening, List<String> failed) {
+    }
+
+    private final Set<ServerChannel> unsettled = new LinkedHashSet<>();
+    private final List<String> listening = new ArrayList<>();
+    private final List<String> failed = new ArrayList<>();
+    private final List<Promise<Result>> waiters = new ArrayList<>();
+
+    /** Starts watching a listening socket that was just created (not yet registered or bound). */
+    void watch(ServerChannel ch) {
+        synchronized (this) {
+            unsettled.add(ch);
+        }
+        ch.pipeline().addLast(new Watch(ch));
+        // A socket closed before it was ever bound (its listen() was abandoned) settles too.
+        ch.closeFuture().addListener(f -> settle(ch, null, null));
+    }
+
+    /** Completes once no listening socket created so far is still waiting for its bind. */
+    Future<Result> settled() {
+        Promise<Result> p = Promise.promise();
+        Result done;
+        synchronized (this) {
+            if (!unsettled.isEmpty()) {
+                waiters.add(p);
+                return p.future();
+            }
+            done = result();
+        }
+        p.complete(done);
+        return p.future();
+    }
+
+    private void settle(ServerChannel ch, String bound, String failure) {
+        List<Promise<Result>> ready;
+        Result result;
+        synchronized (this) {
+            if (!unsettled.remove(ch)) {
+                return;
+            }
+            if (bound != null) {
+                listening.add(bound);
+            }
+            if (failure != null) {
+                failed.add(failure);
+            }
+            if (!unsettled.isEmpty()) {
+                return;
+            }
+            ready = new ArrayList<>(waiters);
+            waiters.clear();
+            result = result();
+        }
+        ready.forEach(w -> w.complete(result));
+    }
+
+    private Result result() {
+        return new Result(List.copyOf(listening), List.copyOf(failed));
+    }
+
+    private static SocketAddress withPort(SocketAddress requested, SocketAddress bound) {
+        if (requested instanceof InetSocketAddress r && bound instanceof InetSocketAddress b) {
+            return r.getAddress() != null ? new InetSocketAddress(r.getAddress(), b.getPort()) : b;
+        }
+        return bound;
+    }
+
+    static String format(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            String host = inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return String.valueOf(address);
+    }
+
+    /** Sees the bind on its way to the socket, and its outcome. */
+    private final class Watch extends ChannelOutboundHandlerAdapter {
+        private final ServerChannel ch;
+
+        Watch(ServerChannel ch) {
+            this.ch = ch;
+        }
+
+        @Override
+        public boolean isSharable() {
+            return false;
+        }
+
+        @Override
+        public void bind(ChannelHandlerContext ctx, SocketAddress local, ChannelPromise promise) {
+            promise.addListener(f -> {
+                if (f.isSuccess()) {
+                    // The address asked for (0.0.0.0, not the dual-stack [::] the socket reports) with
+                    // the port the kernel gave (for port 0).
+                    settle(ch, format(withPort(local, ch.localAddress())), null);
+                } else {
+                    Throwable cause = f.cause();
+                    settle(ch, null, format(local) + ": " + (cause.getMessage() != null ? cause.getMessage() : cause));
+                }
+            });
+            ctx.bind(local, promise);
+        }
+    }
+}
