@@ -247,8 +247,11 @@ public final class WorkerMain {
         long deadline = System.nanoTime() + timeout.toNanos();
         LOG.info(() -> "draining on " + why + ": listeners closed, " + counters.connections
                 + " connections open, timeout " + Setting.format(timeout));
+        // Taken before the listeners close: Vert.x drops a server from its table when its listening
+        // channel closes.
+        List<NetServer> servers = servers();
         transport.closeListeners()
-                .compose(v -> shutdownServers(timeout))
+                .compose(v -> shutdown(servers, timeout))
                 .compose(v -> undeploy(Duration.ofNanos(Math.max(deadline - System.nanoTime(), STOP_AT_LEAST.toNanos()))))
                 .onComplete(ar -> exit(ExitCodes.OK, "drained"));
     }
@@ -259,16 +262,19 @@ public final class WorkerMain {
     /**
      * Every server of this Vert.x instance, the application's included: Vert.x keeps them in one
      * table by address (its internal API for extensions, {@code VertxInternal.sharedTcpServers()}).
-     * On the event loop, behind any accepted connection still being registered there.
+     * A server an application bound to port 0 is not in it; undeploying closes that one.
      */
-    private Future<Void> shutdownServers(Duration timeout) {
+    private List<NetServer> servers() {
+        var table = ((VertxInternal) vertx).sharedTcpServers();
+        synchronized (table) {
+            return new ArrayList<>(table.values());
+        }
+    }
+
+    /** Graceful shutdown of each server, on the event loop, behind any accepted connection still being registered there. */
+    private Future<Void> shutdown(List<NetServer> servers, Duration timeout) {
         Promise<Void> done = Promise.promise();
         loop.runOnContext(x -> {
-            List<NetServer> servers;
-            var table = ((VertxInternal) vertx).sharedTcpServers();
-            synchronized (table) {
-                servers = new ArrayList<>(table.values());
-            }
             List<Future<Void>> closing = new ArrayList<>();
             for (NetServer server : servers) {
                 closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
