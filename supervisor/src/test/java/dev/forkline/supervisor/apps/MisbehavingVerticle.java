@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * A test application that does what applications must not, on request, to prove that Forkline
- * contains it: {@code /block?ms=N} blocks the event loop (the classic Vert.x mistake),
+ * contains it (and {@code /slow?ms=N}, a request that takes long without blocking anything):
+ * {@code /block?ms=N} blocks the event loop (the classic Vert.x mistake),
  * {@code /exit?code=N} calls System.exit, {@code /oom} exhausts the heap. {@code /} answers
  * {@code pid N}. It also opens a plain NetServer with default options on config {@code netPort}
  * (greets with its pid), to show that every kind of server becomes reuse-port.
@@ -40,6 +41,8 @@ public class MisbehavingVerticle extends VerticleBase {
                 }
                 req.response().end("pid " + pid + " unblocked\n");
             }
+            case "/slow" -> vertx.setTimer(Long.parseLong(req.getParam("ms", "1000")),
+                    t -> req.response().end("pid " + pid + " slow\n")); // a long request, not blocking
             case "/exit" -> System.exit(Integer.parseInt(req.getParam("code", "0")));
             case "/oom" -> {
                 List<long[]> hog = new ArrayList<>();

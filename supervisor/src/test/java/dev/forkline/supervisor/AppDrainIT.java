@@ -1,0 +1,47 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.forkline.supervisor.apps.MisbehavingVerticle;
+import dev.forkline.supervisor.apps.TestApps;
+import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A draining worker lets an application's request in flight finish, then closes its keep-alive
+ * connection (Vert.x 5's graceful server shutdown; before the fix the drain found no server to shut
+ * down and the undeploy cut the request off).
+ */
+class AppDrainIT {
+
+    @Test
+    void aRequestInFlightIsAnsweredThenItsConnectionClosedWhenTheWorkerDrains(@TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "1",
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            forkline.awaitAllReady();
+            try (Socket s = new Socket("127.0.0.1", appPort)) {
+                s.setSoTimeout(20_000);
+                // Keep-alive (HTTP/1.1 default): the server decides when this connection ends.
+                s.getOutputStream().write("GET /slow?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                forkline.signal("TERM");
+                forkline.awaitLog("draining on drain command");
+
+                InputStream in = s.getInputStream();
+                String response = new String(in.readAllBytes(), StandardCharsets.UTF_8); // to EOF: the server closes
+                assertThat(response).startsWith("HTTP/1.1 200 ").endsWith(" slow\n");
+            }
+            assertThat(forkline.awaitExit(Duration.ofSeconds(30))).isZero();
+        }
+    }
+}
