@@ -19,13 +19,13 @@ class ReloadIT {
             int port = forkline.getMappedPort(ForklineImage.PORT);
 
             SteadyLoad load = SteadyLoad.start("127.0.0.1", port, 4, Duration.ofMillis(5), Duration.ofSeconds(90), 30_000);
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 200);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
             // docker kill -s HUP: tini (PID 1) forwards it to the supervisor.
             forkline.getDockerClient().killContainerCmd(forkline.getContainerId()).withSignal("HUP").exec();
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                     .until(() -> forkline.getLogs().contains("reload to generation 2 complete"));
             long target = load.probes() + 500;
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > target);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > target);
             SteadyLoad.Result result = load.stop();
 
             System.out.println("SIGHUP reload inside the container under load: " + result);
