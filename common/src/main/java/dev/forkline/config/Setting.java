@@ -39,6 +39,10 @@ public enum Setting {
     MAX_CONNECTIONS("FORKLINE_MAX_CONNECTIONS", "10000"),
     DRAIN_TIMEOUT("FORKLINE_DRAIN_TIMEOUT", "10s"),
     HEARTBEAT_INTERVAL("FORKLINE_HEARTBEAT_INTERVAL", "1s"),
+    // HTTP servers (the facet and the admin API)
+    HTTP2("FORKLINE_HTTP2", "false"),
+    HTTP_MAX_REQUEST_LINE("FORKLINE_HTTP_MAX_REQUEST_LINE", "4096"),
+    HTTP_MAX_HEADER_SIZE("FORKLINE_HTTP_MAX_HEADER_SIZE", "8192"),
     // the application (unset: the built-in PID server)
     APP("FORKLINE_APP", ""),
     APP_VERTICLE("FORKLINE_APP_VERTICLE", ""),
@@ -109,6 +113,15 @@ public enum Setting {
         }
         throw new ConfigException(variable, v, "a duration from " + format(min) + " to " + format(max)
                 + " (seconds, or with a unit: 500ms, 30s, 5m, 1h)");
+    }
+
+    /** {@code true} or {@code false}, in any case. */
+    public boolean flag(Map<String, String> values) {
+        String v = raw(values);
+        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(v.toLowerCase(Locale.ROOT));
+        }
+        throw new ConfigException(variable, v, "true or false");
     }
 
     public <E extends Enum<E>> E oneOf(Map<String, String> values, Class<E> type) {

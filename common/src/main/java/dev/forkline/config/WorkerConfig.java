@@ -18,7 +18,20 @@ public record WorkerConfig(
         Duration lineTimeout,
         int maxConnections,
         Duration drainTimeout,
-        Duration heartbeatInterval) {
+        Duration heartbeatInterval,
+        HttpLimits http) {
+
+    /**
+     * The HTTP servers' settings (the facet's and the admin API's): HTTP/2 cleartext, the longest
+     * request-line (longer: 414) and the most header bytes (more: 431).
+     */
+    public record HttpLimits(boolean http2, int maxRequestLine, int maxHeaderSize) {
+        public static HttpLimits from(Map<String, String> values) {
+            return new HttpLimits(Setting.HTTP2.flag(values),
+                    Setting.HTTP_MAX_REQUEST_LINE.intIn(values, 64, 1024 * 1024),
+                    Setting.HTTP_MAX_HEADER_SIZE.intIn(values, 256, 1024 * 1024));
+        }
+    }
 
     public static WorkerConfig from(Map<String, String> values) {
         return new WorkerConfig(
@@ -30,7 +43,8 @@ public record WorkerConfig(
                 Setting.LINE_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofDays(1)),
                 Setting.MAX_CONNECTIONS.intIn(values, 1, 1_000_000),
                 Setting.DRAIN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
-                Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)));
+                Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)),
+                HttpLimits.from(values));
     }
 
     /** 0 turns the HTTP facet off; it cannot share the line protocol's port. */
@@ -55,6 +69,9 @@ public record WorkerConfig(
         env.put(Setting.MAX_CONNECTIONS.variable(), Integer.toString(maxConnections));
         env.put(Setting.DRAIN_TIMEOUT.variable(), Setting.format(drainTimeout));
         env.put(Setting.HEARTBEAT_INTERVAL.variable(), Setting.format(heartbeatInterval));
+        env.put(Setting.HTTP2.variable(), Boolean.toString(http.http2()));
+        env.put(Setting.HTTP_MAX_REQUEST_LINE.variable(), Integer.toString(http.maxRequestLine()));
+        env.put(Setting.HTTP_MAX_HEADER_SIZE.variable(), Integer.toString(http.maxHeaderSize()));
         return env;
     }
 }

@@ -1,6 +1,11 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.config.WorkerConfig;
+import dev.forkline.http.Methods;
 import dev.forkline.protocol.WorkerStats;
+import io.vertx.core.http.HttpMethod;
+import java.util.Map;
+import java.util.Set;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -20,7 +25,15 @@ import java.util.concurrent.TimeUnit;
  * default): status, Prometheus metrics, health probes, and the operator's commands. Reads only the
  * published {@link Snapshot}; commands are enqueued for the supervisor's loop, which replies.
  *
- * <p>When FORKLINE_ADMIN_TOKEN is set, every request needs {@code Authorization: Bearer <token>}.
+ * <p>When FORKLINE_ADMIN_TOKEN is set, every request but the probes needs
+ * {@code Authorization: Bearer <token>}. The probes ({@code /livez}, {@code /healthz},
+ * {@code /readyz}) stay open: an orchestrator's probe (kubelet's httpGet, a Docker HEALTHCHECK, a
+ * load balancer) is configured in places that should not hold the token, and they tell only
+ * whether the server is up and ready, as kube-apiserver's own probes do for unauthenticated callers.
+ *
+ * <p>Every GET resource answers HEAD; a known method a resource does not allow gets 405 with
+ * {@code Allow}; a method this server does not know gets 501 (RFC 9110 §9.1). Framing, Host,
+ * versions and {@code Date} are handled below the router by {@link dev.forkline.http.HttpGuard}.
  */
 final class AdminServer {
     /** The loop turns every 100 ms; this long without a turn means it is stuck. */
@@ -36,34 +49,67 @@ final class AdminServer {
         this.expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     }
 
-    static Future<HttpServer> start(Vertx vertx, AdminConfig config, Supervisor supervisor) {
+    /** Each resource and the methods it allows (the {@code Allow} header of a 405). */
+    private static final Map<String, String> ALLOW = Map.of(
+            "/status", "GET, HEAD", "/metrics", "GET, HEAD",
+            "/healthz", "GET, HEAD", "/readyz", "GET, HEAD", "/livez", "GET, HEAD",
+            "/reload", "POST", "/workers", "POST", "/stop", "POST");
+    private static final Set<String> PROBES = Set.of("/livez", "/healthz", "/readyz");
+
+    static Future<HttpServer> start(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits,
+                                    Supervisor supervisor) {
         AdminServer admin = new AdminServer(supervisor, new Metrics(supervisor::snapshot), config.token());
-        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
+                        .setHttp2ClearTextEnabled(false)
+                        .setMaxInitialLineLength(limits.maxRequestLine())
+                        .setMaxHeaderSize(limits.maxHeaderSize()))
                 .requestHandler(admin.router(vertx))
                 .listen();
     }
 
     private Router router(Vertx vertx) {
         Router r = Router.router(vertx);
+        r.route().handler(ctx -> {
+            if (Methods.known(ctx.request().method())) {
+                ctx.next();
+            } else {
+                error(ctx, 501, ctx.request().method() + " is not a method this server implements");
+            }
+        });
         if (expectedAuthorization != null) {
             r.route().handler(this::authorize);
         }
-        r.get("/status").handler(ctx -> json(ctx, 200, status(supervisor.snapshot())));
-        r.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", metrics.contentType())
+        get(r, "/status", ctx -> json(ctx, 200, status(supervisor.snapshot())));
+        get(r, "/metrics", ctx -> ctx.response().putHeader("content-type", metrics.contentType())
                 .end(metrics.scrape()));
-        r.get("/healthz").handler(this::ready);
-        r.get("/readyz").handler(this::ready);
-        r.get("/livez").handler(this::live);
+        get(r, "/healthz", this::ready);
+        get(r, "/readyz", this::ready);
+        get(r, "/livez", this::live);
         r.post("/reload").handler(ctx -> command(ctx, new Event.Action.Reload(
                 "true".equals(ctx.queryParams().get("wait")) || "1".equals(ctx.queryParams().get("wait")))));
         r.post("/workers").handler(this::scale);
         r.post("/stop").handler(ctx -> command(ctx, new Event.Action.Stop()));
         r.errorHandler(404, ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().path()));
-        r.errorHandler(405, ctx -> error(ctx, 405, ctx.request().method() + " is not allowed on " + ctx.request().path()));
+        r.errorHandler(405, ctx -> {
+            String allow = ALLOW.get(ctx.request().path());
+            if (allow != null) {
+                ctx.response().putHeader("Allow", allow);
+            }
+            error(ctx, 405, ctx.request().method() + " is not allowed on " + ctx.request().path());
+        });
         return r;
     }
 
+    /** A GET resource, which answers HEAD too (RFC 9110 §9.3.2); Vert.x sends no body for HEAD. */
+    private static void get(Router r, String path, io.vertx.core.Handler<RoutingContext> handler) {
+        r.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
+    }
+
     private void authorize(RoutingContext ctx) {
+        if (PROBES.contains(ctx.request().path())) {
+            ctx.next();
+            return;
+        }
         String given = ctx.request().getHeader("Authorization");
         // Constant-time: the comparison must not tell an attacker how much of a guess was right.
         if (given != null && MessageDigest.isEqual(expectedAuthorization, given.getBytes(StandardCharsets.UTF_8))) {
@@ -100,6 +146,11 @@ final class AdminServer {
         try {
             n = Integer.parseInt(count == null ? "" : count.strip());
         } catch (NumberFormatException e) {
+            n = -1;
+        }
+        // A count out of range is a bad request (400), whatever the state; 409 is kept for a
+        // request the supervisor's state refuses (stopping).
+        if (n < 1 || n > SupervisorConfig.MAX_WORKERS) {
             error(ctx, 400, "count must be an integer from 1 to " + SupervisorConfig.MAX_WORKERS + ", not " + count);
             return;
         }

@@ -6,7 +6,9 @@ import dev.forkline.config.Setting;
 import dev.forkline.logging.Logs;
 import dev.forkline.os.Signals;
 import dev.forkline.os.ExitCodes;
+import dev.forkline.http.GuardedTransport;
 import io.vertx.core.Vertx;
+import io.vertx.core.transport.Transport;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import java.io.IOException;
@@ -28,12 +30,13 @@ final class SupervisorMain {
 
     static int run() {
         Logs.init("supervisor");
-        Vertx vertx = Vertx.vertx(new VertxOptions()
+        // The admin API's HTTP server gets the same RFC 9112 guard as the workers' (HttpGuard).
+        Vertx vertx = Vertx.builder().withTransport(GuardedTransport.of(Transport.NIO)).with(new VertxOptions()
                 .setEventLoopPoolSize(1)
                 .setWorkerPoolSize(1)
                 .setFileSystemOptions(new FileSystemOptions()
                         .setFileCachingEnabled(false)
-                        .setClassPathResolvingEnabled(false)));
+                        .setClassPathResolvingEnabled(false))).build();
         SupervisorConfig config;
         try {
             Map<String, String> values = ConfigLoader.load(vertx).toCompletionStage().toCompletableFuture()
@@ -97,7 +100,7 @@ final class SupervisorMain {
         AdminConfig admin = config.admin();
         if (admin.enabled()) {
             try {
-                AdminServer.start(vertx, admin, supervisor).await(10, TimeUnit.SECONDS);
+                AdminServer.start(vertx, admin, config.worker().http(), supervisor).await(10, TimeUnit.SECONDS);
                 LOG.info("admin API on http://" + admin.host() + ":" + admin.port()
                         + (admin.token().isEmpty() ? "" : " (bearer token required)"));
             } catch (Exception e) {

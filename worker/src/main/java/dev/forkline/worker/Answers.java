@@ -23,6 +23,7 @@ final class Answers {
     private final Buffer httpPid;
     private final Buffer notFound = Buffer.buffer("not found\n");
     private final Buffer notAllowed = Buffer.buffer("method not allowed\n");
+    private final Buffer notImplemented = Buffer.buffer("method not implemented\n");
     private final Counters counters;
     private final WorkerIdentity id;
 
@@ -54,7 +55,11 @@ final class Answers {
     }
 
     Buffer httpError(int status) {
-        return status == 404 ? notFound : notAllowed;
+        return switch (status) {
+            case 404 -> notFound;
+            case 501 -> notImplemented;
+            default -> notAllowed;
+        };
     }
 
     /** An unreleasable direct buffer: shared by every write, never freed. */

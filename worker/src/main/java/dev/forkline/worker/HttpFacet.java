@@ -1,5 +1,6 @@
 package dev.forkline.worker;
 
+import dev.forkline.http.Methods;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -14,8 +15,12 @@ import io.vertx.core.http.HttpServerResponse;
  * <ul>
  *   <li>{@code GET /} → the worker's PID, text/plain;</li>
  *   <li>{@code GET /info} → the INFO JSON;</li>
- *   <li>another path → 404; another method → 405 with {@code Allow: GET, HEAD}.</li>
+ *   <li>another path → 404; another known method → 405 with {@code Allow: GET, HEAD}; a method
+ *   this server does not know (case matters: {@code get}) → 501 (RFC 9110 §9.1).</li>
  * </ul>
+ *
+ * <p>Framing, Host, versions and the {@code Date} header are checked and added below this handler,
+ * for every HTTP server of the worker, by {@link dev.forkline.http.HttpGuard}.
  */
 final class HttpFacet implements Handler<HttpServerRequest> {
     private static final CharSequence TEXT = HttpHeaders.createOptimized("text/plain; charset=utf-8");
@@ -49,6 +54,10 @@ final class HttpFacet implements Handler<HttpServerRequest> {
         HttpServerResponse res = req.response();
         HttpMethod method = req.method();
         if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            if (!Methods.known(method)) {
+                end(res.setStatusCode(501), method, answers.httpError(501));
+                return;
+            }
             res.setStatusCode(405).putHeader(HttpHeaders.ALLOW, GET_HEAD);
             end(res, method, answers.httpError(405));
             return;

@@ -216,6 +216,8 @@ final class WorkerTransport implements Transport {
             if (!options.isTcpKeepAlive()) {
                 bootstrap.childOption(ChannelOption.SO_KEEPALIVE, null);
             }
+            // RFC 9112 framing checks first in every HTTP server's pipeline, the facet's and any other.
+            dev.forkline.http.HttpGuard.install(options, bootstrap);
         }
     }
 }

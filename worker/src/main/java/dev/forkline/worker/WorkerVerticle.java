@@ -70,7 +70,12 @@ public final class WorkerVerticle extends VerticleBase {
                     .setReuseAddress(true)
                     .setTcpNoDelay(true)
                     .setIdleTimeout((int) config.idleTimeout().toMillis())
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // Vert.x turns HTTP/2 cleartext on by default; off unless FORKLINE_HTTP2=true
+                    // (docs/BENCHMARKS.md has its measured cost).
+                    .setHttp2ClearTextEnabled(config.http().http2())
+                    .setMaxInitialLineLength(config.http().maxRequestLine())
+                    .setMaxHeaderSize(config.http().maxHeaderSize());
             HttpFacet facet = new HttpFacet(answers, counters, config.maxConnections());
             httpServer = vertx.createHttpServer(http).connectionHandler(facet::connected).requestHandler(facet);
             listening.add(httpServer.listen());
