@@ -43,6 +43,12 @@ final class RequestDecoder {
         received += data.length();
         if (!closing) {
             parser.handle(data);
+            // The parser refuses a record only past maxLine + 1 bytes (room for the CR before the
+            // LF), one byte late when byte maxLine + 1 of a line is not a CR: refuse it as it arrives.
+            long partial = received - consumed;
+            if (partial > maxLine && (partial > maxLine + 1 || data.getByte(data.length() - 1) != '\r')) {
+                tooLong();
+            }
         }
         Buffer out = single != null ? single : batch;
         single = null;

@@ -153,6 +153,28 @@ class LineServerTest {
     }
 
     @Test
+    void refusesAnUnterminatedLineAsSoonAsByteMaxPlusOneArrives() throws IOException {
+        int max = server.config.maxLine();
+        try (LineClient c = server.connect()) {
+            // Exactly max + 1 bytes and nothing more: the line is already too long, whatever follows.
+            c.writeRaw("v".repeat(max + 1).getBytes(StandardCharsets.US_ASCII));
+            assertThat(c.readResponse()).isEqualTo("ERR line too long (max " + max + " bytes)");
+            assertThat(c.awaitClosedByServer()).isTrue();
+        }
+    }
+
+    @Test
+    void waitsForTheLfWhenByteMaxPlusOneIsTheCrOfALineOfMaxBytes() throws IOException {
+        int max = server.config.maxLine();
+        try (LineClient c = server.connect()) {
+            c.writeRaw(("u".repeat(max) + "\r").getBytes(StandardCharsets.US_ASCII));
+            c.writeRaw("\nPING\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(c.readResponse()).isEqualTo(Long.toString(ProcessHandle.current().pid()));
+            assertThat(c.readResponse()).isEqualTo("PONG");
+        }
+    }
+
+    @Test
     void refusesAnUnterminatedLineOnceItPassesMaxLine() throws IOException {
         int max = server.config.maxLine();
         try (LineClient c = server.connect()) {

@@ -133,8 +133,10 @@ class RequestDecoderFuzzTest {
                     case PID -> answers.add("4242");
                 }
             }
-            // Checked at the end of each read: a line without LF may not outgrow the limit (+1 for a CR).
-            if (!closing && partial.size() > MAX_LINE + 1) {
+            // Checked at the end of each read: a line without LF is refused as soon as it is longer
+            // than the limit, unless its last byte is a CR that may end a line of exactly MAX_LINE.
+            byte[] p = partial.toByteArray();
+            if (!closing && (p.length > MAX_LINE + 1 || p.length == MAX_LINE + 1 && p[MAX_LINE] != '\r')) {
                 answers.add("ERR line too long (max " + MAX_LINE + " bytes)");
                 closing = true;
             }
