@@ -35,7 +35,7 @@ final class AdminClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     AdminClient(AdminConfig admin, PrintStream out, PrintStream err) {
-        this.base = URI.create("http://" + hostForUri(admin.clientHost()) + ":" + admin.port());
+        this.base = URI.create("http://" + AdminConfig.hostPort(admin.clientHost(), admin.port()));
         this.token = admin.token();
         this.out = out;
         this.err = err;
@@ -197,7 +197,4 @@ final class AdminClient {
         return (s / 86400) + "d" + (s % 86400 / 3600) + "h";
     }
 
-    private static String hostForUri(String host) {
-        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-    }
 }

@@ -40,6 +40,11 @@ record AdminConfig(String host, int port, String token) {
         return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
     }
 
+    /** {@code host:port}, with an IPv6 address in brackets (RFC 3986 §3.2.2), for logs and URLs. */
+    static String hostPort(String host, int port) {
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
     static boolean isLoopback(String host) {
         try {
             return InetAddress.getByName(host).isLoopbackAddress();

@@ -15,6 +15,7 @@ public final class Main {
               reload     zero-downtime reload: replace every worker, one slot at a time
               scale N    run N workers
               stop       graceful stop
+              version    print the version (also --version)
               help       show this text
 
             Settings are environment variables (FORKLINE_PORT, FORKLINE_WORKERS, ...); see the README.
@@ -24,6 +25,12 @@ public final class Main {
     private Main() {
     }
 
+    /** The version the build wrote into the jar's manifest (Implementation-Version). */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
+    }
+
     public static void main(String[] args) {
         String command = args.length == 0 ? "run" : args[0];
         switch (command) {
@@ -31,6 +38,8 @@ public final class Main {
             case "status", "reload", "scale", "stop" ->
                     System.exit(AdminClient.main(command, java.util.Arrays.asList(args).subList(1, args.length)));
             case "help", "-h", "--help" -> System.out.print(USAGE);
+            case "version", "--version", "-V" -> System.out.println("forkline " + version() + " (Java "
+                    + System.getProperty("java.version") + ")");
             default -> {
                 System.err.print("unknown command \"" + command + "\"\n" + USAGE);
                 System.exit(ExitCodes.CONFIG);

@@ -430,8 +430,8 @@ final class Supervisor {
         } catch (Exception e) {
             throw refuse("reload refused, cannot read the configuration: " + e);
         }
-        String listen = config.worker().host() + ":" + config.worker().port();
-        String nextListen = next.worker().host() + ":" + next.worker().port();
+        String listen = AdminConfig.hostPort(config.worker().host(), config.worker().port());
+        String nextListen = AdminConfig.hostPort(next.worker().host(), next.worker().port());
         if (!listen.equals(nextListen)) {
             throw refuse("reload refused: FORKLINE_HOST/FORKLINE_PORT changed from " + listen + " to " + nextListen
                     + "; a reload keeps the listening address, restart to move it");
@@ -588,7 +588,7 @@ final class Supervisor {
     /** Where the workers listen: the built-in server's address, or what the application's workers bound. */
     private String listen() {
         if (config.app().isEmpty()) {
-            return config.worker().host() + ":" + config.worker().port();
+            return AdminConfig.hostPort(config.worker().host(), config.worker().port());
         }
         for (Slot slot : slots) {
             if (slot.worker != null && slot.worker.listening != null) {

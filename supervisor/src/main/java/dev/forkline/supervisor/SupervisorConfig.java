@@ -33,7 +33,7 @@ record SupervisorConfig(
     static final int MAX_WORKERS = 1024;
 
     static SupervisorConfig from(Map<String, String> values) {
-        return new SupervisorConfig(
+        SupervisorConfig config = new SupervisorConfig(
                 workers(values),
                 Setting.SHUTDOWN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 Setting.WORKER_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofHours(1)),
@@ -44,6 +44,20 @@ record SupervisorConfig(
                 AdminConfig.from(values),
                 WorkerConfig.from(values),
                 app(values));
+        int admin = config.admin().port();
+        // The built-in server's ports; an application's are its own (and unknown before it runs).
+        if (config.app().isEmpty() && admin != 0
+                && (admin == config.worker().port() || admin == config.worker().httpPort())) {
+            throw new ConfigException(Setting.ADMIN_PORT.variable(), Integer.toString(admin),
+                    "0 (off) or a port other than FORKLINE_PORT's and FORKLINE_HTTP_PORT's");
+        }
+        try {
+            java.net.InetAddress.getByName(config.worker().host());
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException(Setting.HOST.variable(), config.worker().host(),
+                    "an IP address of this machine (0.0.0.0 for all of them) or a resolvable host name");
+        }
+        return config;
     }
 
     /** The application the settings name, fully checked: the jar and class ({@link AppSpec}) and the JSON of its config. */

@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -43,6 +45,7 @@ final class SupervisorMain {
                     .get(30, TimeUnit.SECONDS);
             warnAboutUnknownNames(values);
             config = SupervisorConfig.from(values);
+            WorkerLauncher.checkJvmOptions(config);
         } catch (ConfigException e) {
             return configError(e);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -57,19 +60,10 @@ final class SupervisorMain {
         }
         Logs.setLevel(config.logLevel());
 
-        String listen = config.worker().host() + ":" + config.worker().port();
-        // An application's ports are its own business: it opens them in the workers, all reuse-port
-        // (a port held by another program fails the first worker's bind, which halts with its reason).
-        for (String[] port : config.app().isPresent() ? new String[0][] : new String[][] {
-                {Integer.toString(config.worker().port()), "FORKLINE_PORT"},
-                {Integer.toString(config.worker().httpPort()), "FORKLINE_HTTP_PORT"}}) {
-            int p = Integer.parseInt(port[0]);
-            String busy = p == 0 ? null : portInUse(config.worker().host(), p);
-            if (busy != null) {
-                LOG.severe("cannot listen on " + config.worker().host() + ":" + p + ": " + busy
-                        + " (another server holds the port; set " + port[1] + " to a free one)");
-                return ExitCodes.BOOT;
-            }
+        String listen = AdminConfig.hostPort(config.worker().host(), config.worker().port());
+        Integer busy = checkPorts(config);
+        if (busy != null) {
+            return busy;
         }
         warnAboutConnectionMigration();
         if (config.app().isPresent()) {
@@ -87,8 +81,11 @@ final class SupervisorMain {
         AppSnapshots apps = AppSnapshots.inTempDir();
         Supervisor supervisor;
         try {
-            supervisor = new Supervisor(config,
-                    () -> SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS)), apps);
+            supervisor = new Supervisor(config, () -> {
+                SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
+                WorkerLauncher.checkJvmOptions(next);
+                return next;
+            }, apps);
         } catch (ConfigException e) {
             apps.close();
             return configError(e);
@@ -101,10 +98,10 @@ final class SupervisorMain {
         if (admin.enabled()) {
             try {
                 AdminServer.start(vertx, admin, config.worker().http(), supervisor).await(10, TimeUnit.SECONDS);
-                LOG.info("admin API on http://" + admin.host() + ":" + admin.port()
+                LOG.info("admin API on http://" + AdminConfig.hostPort(admin.host(), admin.port())
                         + (admin.token().isEmpty() ? "" : " (bearer token required)"));
             } catch (Exception e) {
-                LOG.severe("cannot listen on " + admin.host() + ":" + admin.port() + " for the admin API: "
+                LOG.severe("cannot listen on " + AdminConfig.hostPort(admin.host(), admin.port()) + " for the admin API: "
                         + e.getMessage() + " (set FORKLINE_ADMIN_PORT to a free port, or 0 to turn the API off)");
                 apps.close();
                 return ExitCodes.BOOT;
@@ -120,6 +117,62 @@ final class SupervisorMain {
             Thread.currentThread().interrupt();
             return ExitCodes.CRASH;
         }
+    }
+
+    /**
+     * Tries every port Forkline will listen on before anything starts, and reports all that are
+     * taken in one line (exit 4), naming the Forkline that holds them when it is one; or a host that
+     * is not this machine's as a configuration error (exit 2). Null when all are free.
+     */
+    private static Integer checkPorts(SupervisorConfig config) {
+        String host = config.worker().host();
+        List<String[]> ports = new ArrayList<>();
+        // An application's ports are its own business: it opens them in the workers, all reuse-port
+        // (a port held by another program fails the first worker's bind, which halts with its reason).
+        if (config.app().isEmpty()) {
+            ports.add(new String[] {host, Integer.toString(config.worker().port()), "FORKLINE_PORT"});
+            if (config.worker().httpPort() != 0) {
+                ports.add(new String[] {host, Integer.toString(config.worker().httpPort()), "FORKLINE_HTTP_PORT"});
+            }
+        }
+        if (config.admin().enabled()) {
+            ports.add(new String[] {config.admin().host(), Integer.toString(config.admin().port()), "FORKLINE_ADMIN_PORT"});
+        }
+        List<String> taken = new ArrayList<>();
+        List<String> variables = new ArrayList<>();
+        String why = null;
+        Long owner = null;
+        for (String[] p : ports) {
+            int port = Integer.parseInt(p[1]);
+            String busy = portInUse(p[0], port);
+            if (busy == null) {
+                continue;
+            }
+            if (busy.contains("Cannot assign requested address")) {
+                String variable = p[2].equals("FORKLINE_ADMIN_PORT") ? "FORKLINE_ADMIN_HOST" : "FORKLINE_HOST";
+                LOG.severe(variable + "=" + p[0] + " is invalid: expected an address of this machine"
+                        + " (0.0.0.0 for all of them): " + busy);
+                return ExitCodes.CONFIG;
+            }
+            taken.add(AdminConfig.hostPort(p[0], port) + " (" + p[2] + ")");
+            variables.add(p[2]);
+            why = busy;
+            if (owner == null) {
+                owner = PortOwner.forklineSupervisor(port).orElse(null);
+            }
+        }
+        if (taken.isEmpty()) {
+            return null;
+        }
+        if (owner != null) {
+            LOG.severe("Forkline is already running (supervisor pid " + owner + ") on " + String.join(", ", taken)
+                    + ": stop it (forkline stop) or set " + String.join(", ", variables) + " to free ports");
+        } else {
+            LOG.severe("cannot listen on " + String.join(", ", taken) + ": " + why
+                    + " (another server holds " + (taken.size() == 1 ? "the port" : "them") + "; set "
+                    + String.join(", ", variables) + " to free ports)");
+        }
+        return ExitCodes.BOOT;
     }
 
     private static int configError(ConfigException e) {

@@ -68,6 +68,38 @@ final class WorkerLauncher {
     }
 
     /**
+     * Runs {@code java <the workers' options> -version} once when FORKLINE_WORKER_JVM_OPTS is set: an
+     * option HotSpot refuses would otherwise make every worker die before it prints anything, and
+     * the supervisor would respawn them forever. Refused options are a configuration error.
+     */
+    static void checkJvmOptions(SupervisorConfig config) {
+        if (config.workerJvmOptions().isEmpty()) {
+            return;
+        }
+        List<String> cmd = new ArrayList<>(command(config));
+        cmd.subList(cmd.size() - 3, cmd.size()).clear(); // -cp, class path, main class
+        cmd.add("-version");
+        String value = String.join(" ", config.workerJvmOptions());
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return; // a slow machine: let the workers' own boot tell
+            }
+            if (p.exitValue() != 0) {
+                String first = out.lines().filter(l -> !l.isBlank()).findFirst().orElse("exit code " + p.exitValue());
+                throw new dev.forkline.config.ConfigException(dev.forkline.config.Setting.WORKER_JVM_OPTS.variable(),
+                        value, "options this JVM accepts (java " + value + " -version: " + first.strip() + ")");
+            }
+        } catch (IOException e) {
+            LOG.warning("cannot check FORKLINE_WORKER_JVM_OPTS: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * The archive next to the jar, when the supervisor runs from a jar and one is there. Under
      * -Xshare:auto a stale archive (another JDK, a rebuilt jar) is ignored, never fatal.
      */

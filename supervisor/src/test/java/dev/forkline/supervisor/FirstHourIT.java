@@ -1,0 +1,127 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What a new operator runs into in the first hour (issue 11): each gets one clear line. */
+class FirstHourIT {
+
+    private static void assertRefusedWithOneLine(ForklineProcess forkline, int exitCode, String message)
+            throws InterruptedException {
+        int code = forkline.awaitExit(Duration.ofSeconds(60));
+        List<String> errors = forkline.log().stream().filter(l -> l.contains("ERROR")).toList();
+        assertThat(code).isEqualTo(exitCode);
+        assertThat(errors).singleElement().asString().contains(message);
+        assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));
+    }
+
+    @Test
+    void aJvmOptionTheJvmRefusesIsAConfigurationErrorNotACrashLoop() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKER_JVM_OPTS", "-XX:+Bogus"))) {
+            assertRefusedWithOneLine(forkline, 2, "FORKLINE_WORKER_JVM_OPTS=-XX:+Bogus is invalid: expected options"
+                    + " this JVM accepts (java -XX:+Bogus -version: Unrecognized VM option 'Bogus'");
+        }
+    }
+
+    @Test
+    void anAdminPortEqualToTheProtocolPortIsAConfigurationError() throws Exception {
+        int port = ForklineProcess.freePort();
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_PORT", Integer.toString(port), "FORKLINE_ADMIN_PORT", Integer.toString(port)))) {
+            assertRefusedWithOneLine(forkline, 2, "FORKLINE_ADMIN_PORT=" + port + " is invalid: expected 0 (off)"
+                    + " or a port other than FORKLINE_PORT's and FORKLINE_HTTP_PORT's");
+        }
+    }
+
+    @Test
+    void anAdminPortEqualToTheHttpPortIsAConfigurationError() throws Exception {
+        int port = ForklineProcess.freePort();
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_HTTP_PORT", Integer.toString(port), "FORKLINE_ADMIN_PORT", Integer.toString(port)))) {
+            assertRefusedWithOneLine(forkline, 2, "FORKLINE_ADMIN_PORT=" + port + " is invalid");
+        }
+    }
+
+    @Test
+    void aHostThatIsNotAnAddressIsAConfigurationErrorWithTheRightHint() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_HOST", "not-an-ip.invalid"))) {
+            assertRefusedWithOneLine(forkline, 2, "FORKLINE_HOST=not-an-ip.invalid is invalid: expected an IP"
+                    + " address of this machine");
+        }
+    }
+
+    @Test
+    void aHostOfAnotherMachineIsAConfigurationErrorNotATakenPort() throws Exception {
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine; nothing is sent to it.
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_HOST", "192.0.2.1"))) {
+            assertRefusedWithOneLine(forkline, 2, "FORKLINE_HOST=192.0.2.1 is invalid: expected an address of this machine");
+        }
+    }
+
+    @Test
+    void aSecondForklineOnTheSamePortsNamesTheRunningOneAndEveryTakenPort() throws Exception {
+        try (ForklineProcess first = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"))) {
+            first.awaitAllReady();
+            Map<String, String> same = Map.of(
+                    "FORKLINE_HOST", "127.0.0.1",
+                    "FORKLINE_PORT", Integer.toString(first.port),
+                    "FORKLINE_HTTP_PORT", Integer.toString(first.httpPort),
+                    "FORKLINE_ADMIN_PORT", Integer.toString(first.adminPort));
+            try (ForklineProcess second = ForklineProcess.startExactly(same, List.of())) {
+                assertRefusedWithOneLine(second, 4, "Forkline is already running (supervisor pid " + first.pid()
+                        + ") on 127.0.0.1:" + first.port + " (FORKLINE_PORT), 127.0.0.1:" + first.httpPort
+                        + " (FORKLINE_HTTP_PORT), 127.0.0.1:" + first.adminPort + " (FORKLINE_ADMIN_PORT)");
+            }
+        }
+    }
+
+    @Test
+    void versionPrintsTheVersionFromTheJar() throws Exception {
+        for (String arg : List.of("--version", "version")) {
+            ForklineProcess.CommandResult r = ForklineProcess.command(Map.of(), arg);
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).startsWith("forkline 0.").contains("(Java ");
+        }
+    }
+
+    @Test
+    void probesAreOpenWhenATokenIsSetAndEverythingElseStillNeedsIt() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "1", "FORKLINE_ADMIN_TOKEN", "0123456789abcdef0123"))) {
+            forkline.awaitAllReady();
+            assertThat(forkline.admin("GET", "/livez").status()).isEqualTo(200);
+            assertThat(forkline.admin("GET", "/healthz").status()).isEqualTo(200);
+            assertThat(forkline.admin("GET", "/readyz").status()).isEqualTo(200);
+            assertThat(forkline.admin("GET", "/status").status()).isEqualTo(401);
+            assertThat(forkline.admin("GET", "/metrics").status()).isEqualTo(401);
+            assertThat(forkline.admin("POST", "/stop").status()).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void badCountsAre400AndA405NamesTheAllowedMethods() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"))) {
+            forkline.awaitAllReady();
+            for (String count : List.of("0", "-1", "1025", "many", "")) {
+                assertThat(forkline.admin("POST", "/workers?count=" + count).status()).as("count=%s", count)
+                        .isEqualTo(400);
+            }
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + forkline.adminPort + "/stop"))
+                            .GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(405);
+            assertThat(r.headers().firstValue("allow")).hasValue("POST");
+        }
+    }
+
+    @Test
+    void anIpv6AdminAddressIsPrintedInBrackets() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1", "FORKLINE_ADMIN_HOST", "::1"))) {
+            forkline.awaitLog("admin API on http://\\[::1\\]:" + forkline.adminPort);
+        }
+    }
+}
