@@ -77,8 +77,7 @@ final class WorkerLauncher {
             return;
         }
         List<String> cmd = new ArrayList<>(command(config));
-        cmd.subList(cmd.size() - 3, cmd.size()).clear(); // -cp, class path, main class
-        cmd.add("-version");
+        cmd.set(cmd.size() - 1, "-version"); // the class path stays: a CDS archive must match it under -Xshare:on
         String value = String.join(" ", config.workerJvmOptions());
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

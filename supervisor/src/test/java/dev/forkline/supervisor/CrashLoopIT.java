@@ -15,10 +15,11 @@ class CrashLoopIT {
 
     @Test
     void restartsAWorkerThatAlwaysCrashesAtStartWithGrowingDelays() throws Exception {
-        // A real crash at start: this heap is too small for the JVM to boot, it exits with code 1.
+        // A crash at start, before the worker says anything (exit code 1). Not with JVM options the
+        // JVM refuses: those are a configuration error since the supervisor tries them at start.
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1",
-                "FORKLINE_WORKER_JVM_OPTS", "-Xmx1k"))) {
+                "FORKLINE_WORKER_JVM_OPTS", "-Dforkline.fault=crash-at-start"))) {
             forkline.awaitLog(Pattern.compile("crash 5 in a row"), 0, Duration.ofSeconds(30));
 
             List<Long> delays = respawnDelays(forkline);

@@ -58,6 +58,9 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         MAIN_NANOS = System.nanoTime();
+        if ("crash-at-start".equals(System.getProperty("forkline.fault"))) {
+            Runtime.getRuntime().halt(ExitCodes.CRASH); // test hook: a worker that dies before it says anything
+        }
         WorkerIdentity id = WorkerIdentity.fromEnvironment();
         Logs.init(id.tag());
         new WorkerMain(id, ControlChannel.stdio()).boot();
