@@ -66,6 +66,8 @@ final class RequestGuard extends ChannelDuplexHandler {
 
     private Rejection rejection;
     private boolean answered;
+    /** Vert.x is shutting the server down: the next answer is the connection's last. */
+    private boolean shuttingDown;
     private ChannelHandlerContext ctx;
     private long lingerStart;
     private long lastRead;
@@ -506,6 +508,12 @@ final class RequestGuard extends ChannelDuplexHandler {
         if (state == State.REJECTED && evt instanceof io.netty.channel.socket.ChannelOutputShutdownEvent) {
             return; // our own half-close: nothing for Vert.x to do
         }
+        if (evt instanceof io.vertx.core.net.impl.ShutdownEvent) {
+            // The server is shutting down (a drain): Vert.x closes this connection after the answer
+            // in progress, so that answer says so (RFC 9112 §9.6: a server that is about to close
+            // sends "close" in its last response).
+            shuttingDown = true;
+        }
         ctx.fireUserEventTriggered(evt);
     }
 
@@ -532,6 +540,9 @@ final class RequestGuard extends ChannelDuplexHandler {
                     started++;
                     if (!res.headers().contains(HttpHeaderNames.DATE)) {
                         res.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+                    }
+                    if (shuttingDown && code != 101) {
+                        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                     }
                     if (res.protocolVersion() == HttpVersion.HTTP_1_0) {
                         // A server answers in the highest version it conforms to with the request's

@@ -35,7 +35,7 @@ class AppDeployIT {
             forkline.awaitAllReady();
             SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 4, Duration.ofMillis(5),
                     Duration.ofSeconds(120), 20_000);
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 200);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
 
             // v1 → v2: the operator replaces the file by rename and reloads.
             AppJars.deployByRename(v2, app);
@@ -44,7 +44,7 @@ class AppDeployIT {
             assertThat(reload.exitCode()).as(reload.stderr()).isZero();
             assertThat(reload.stdout()).contains("reloaded to generation 2");
             long after = load.probes() + 300;
-            await().atMost(Duration.ofSeconds(20)).until(() -> load.probes() > after);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > after);
             assertThat(load.answersSince(reloaded)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
             // Each old worker drained: its listener closed, then its verticle undeployed (stop() ran).
             assertThat(forkline.log()).filteredOn(l -> l.contains("kv 1.0.0 stopping")).hasSize(3);
@@ -58,7 +58,7 @@ class AppDeployIT {
             assertThat(forkline.log()).anyMatch(l -> l.contains("reload to generation 3 abandoned")
                     && l.contains("cannot reach the database at db.internal:5432"));
             long later = load.probes() + 300;
-            await().atMost(Duration.ofSeconds(20)).until(() -> load.probes() > later);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > later);
             assertThat(load.answersSince(abandoned)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
 
             SteadyLoad.Result result = load.stop();

@@ -15,14 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A draining worker lets an application's request in flight finish, then closes its keep-alive
- * connection (Vert.x 5's graceful server shutdown; before the fix the drain found no server to shut
- * down and the undeploy cut the request off).
+ * A draining worker lets an application's request in flight finish, answered with
+ * {@code Connection: close}, then closes its keep-alive connection (Vert.x 5's graceful server
+ * shutdown, and the HTTP guard's header; before the fix the drain found no server to shut down and
+ * the undeploy cut the request off).
  */
 class AppDrainIT {
 
     @Test
-    void aRequestInFlightIsAnsweredThenItsConnectionClosedWhenTheWorkerDrains(@TempDir Path dir) throws Exception {
+    void aRequestInFlightIsAnsweredWithConnectionCloseWhenTheWorkerDrains(@TempDir Path dir) throws Exception {
         int appPort = ForklineProcess.freePort();
         Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
@@ -39,7 +40,8 @@ class AppDrainIT {
 
                 InputStream in = s.getInputStream();
                 String response = new String(in.readAllBytes(), StandardCharsets.UTF_8); // to EOF: the server closes
-                assertThat(response).startsWith("HTTP/1.1 200 ").endsWith(" slow\n");
+                assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("\r\nconnection: close\r\n")
+                        .endsWith(" slow\n");
             }
             assertThat(forkline.awaitExit(Duration.ofSeconds(30))).isZero();
         }

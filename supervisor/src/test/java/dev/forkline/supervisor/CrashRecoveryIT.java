@@ -21,7 +21,7 @@ class CrashRecoveryIT {
             int mark = forkline.logSize();
             SteadyLoad load = SteadyLoad.start("127.0.0.1", forkline.port, 4, Duration.ofMillis(5),
                     Duration.ofSeconds(60), 20_000);
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 300);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 300);
 
             ForklineProcess.signal(victim, "KILL");
             Matcher respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark,
@@ -29,7 +29,7 @@ class CrashRecoveryIT {
             long replacement = Long.parseLong(respawned.group(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> load.pidsSeen().contains(replacement));
             long target = load.probes() + 500;
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > target);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > target);
             SteadyLoad.Result result = load.stop();
 
             System.out.printf("kill -9 of worker pid %d under load (tcp_migrate_req=%s): %s%n", victim,

@@ -31,11 +31,11 @@ class ReloadIT {
             // Several client threads open connections and send requests during the whole reload.
             SteadyLoad load = SteadyLoad.start("127.0.0.1", forkline.port, 4, Duration.ofMillis(5),
                     Duration.ofSeconds(60), 20_000);
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > 200);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
             forkline.signal("HUP");
             forkline.awaitLog(Pattern.compile("reload to generation 2 complete in \\d+ ms"), mark, Duration.ofSeconds(60));
             long after = load.probes() + 500;
-            await().atMost(Duration.ofSeconds(10)).until(() -> load.probes() > after);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > after);
             SteadyLoad.Result result = load.stop();
 
             System.out.println("SIGHUP reload under load: " + result);

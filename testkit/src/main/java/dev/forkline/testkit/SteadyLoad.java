@@ -129,6 +129,17 @@ public final class SteadyLoad implements AutoCloseable {
         }
     }
 
+    /** The HTTP answers (bodies) of probes that completed in [from, to) (System.nanoTime()). */
+    public List<String> answersBetween(long from, long to) {
+        List<String> between = new ArrayList<>();
+        for (long[] a : answerTimes) {
+            if (a[0] - from >= 0 && a[0] - to < 0) {
+                between.add(answerTexts.get((int) a[1]));
+            }
+        }
+        return between;
+    }
+
     /** The HTTP answers (bodies) of probes that completed at or after {@code nanoTime} (System.nanoTime()). */
     public List<String> answersSince(long nanoTime) {
         List<String> since = new ArrayList<>();

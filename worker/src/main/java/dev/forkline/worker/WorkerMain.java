@@ -237,7 +237,8 @@ public final class WorkerMain {
      * once (the kernel sends new connections to the other workers; see {@link WorkerTransport} for why
      * we close them ourselves), then shut every server down with FORKLINE_DRAIN_TIMEOUT (Vert.x 5's
      * graceful shutdown: each connection finishes what it is doing — an HTTP connection its current
-     * request, then Vert.x closes it — and whatever is left at the timeout is closed), then undeploy (the application's {@code stop()} runs, given what is left of the drain
+     * request, answered with {@code Connection: close}, then closed — and whatever is left at the
+     * timeout is closed), then undeploy (the application's {@code stop()} runs, given what is left of the drain
      * timeout and at least {@link #STOP_AT_LEAST}), then exit.
      */
     private void drain(String why) {

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Drain is the worker's, the same for every application ({@code WorkerMain}): listeners closed,
  * then Vert.x's graceful shutdown of each server, which calls each line connection's shutdown
- * handler ({@link LineConnection}) and closes HTTP keep-alive connections after their current request.
+ * handler ({@link LineConnection}) and closes HTTP keep-alive connections after their current request (answered with {@code Connection: close}).
  */
 public final class WorkerVerticle extends VerticleBase {
     private final WorkerConfig config;
