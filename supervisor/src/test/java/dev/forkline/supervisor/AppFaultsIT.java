@@ -31,9 +31,10 @@ class AppFaultsIT {
                 "FORKLINE_WORKER_TIMEOUT", "4s"))) {
             java.util.Set<Long> ready = new java.util.HashSet<>(forkline.awaitAllReady().values());
             int mark = forkline.logSize();
-            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(20),
-                    Duration.ofSeconds(90), 3_000)) {
-                await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().containsAll(ready));
+            // Four clients: one stuck on a connection the blocked worker accepted does not stall the rest.
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 4, Duration.ofMillis(20),
+                    Duration.ofSeconds(120), 3_000)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.pidsSeen().containsAll(ready));
                 long blockedAt = System.nanoTime();
                 try (Socket blocker = new Socket("127.0.0.1", appPort)) {
                     OutputStream out = blocker.getOutputStream();
