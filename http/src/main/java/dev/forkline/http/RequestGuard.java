@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.net.impl.ShutdownEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,8 @@ final class RequestGuard extends ChannelDuplexHandler {
     static final long LINGER_TIMEOUT_MILLIS = 5_000;
     static final long LINGER_TIME_MILLIS = 30_000;
     static final String NAME = "forklineGuard";
+    /** During a drain, a connection quiet this long (no request in progress, nothing received) is closed. */
+    static final long DRAIN_QUIET_MILLIS = 1000;
     static final String EXCHANGES = "forklineExchanges";
     private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -66,8 +69,10 @@ final class RequestGuard extends ChannelDuplexHandler {
 
     private Rejection rejection;
     private boolean answered;
-    /** Vert.x is shutting the server down: the next answer is the connection's last. */
+    /** The worker is draining: every answer says close, the connection closes when done or quiet ({@link #drain}). */
     private boolean shuttingDown;
+    private boolean heardSinceCheck;
+    private ScheduledFuture<?> quietTimer;
     private ChannelHandlerContext ctx;
     private long lingerStart;
     private long lastRead;
@@ -95,6 +100,7 @@ final class RequestGuard extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
+        heardSinceCheck = true;
         if (state == State.PASS) {
             ctx.fireChannelRead(in);
             return;
@@ -501,6 +507,9 @@ final class RequestGuard extends ChannelDuplexHandler {
         if (lingerTimer != null) {
             lingerTimer.cancel(false);
         }
+        if (quietTimer != null) {
+            quietTimer.cancel(false);
+        }
     }
 
     @Override
@@ -508,13 +517,52 @@ final class RequestGuard extends ChannelDuplexHandler {
         if (state == State.REJECTED && evt instanceof io.netty.channel.socket.ChannelOutputShutdownEvent) {
             return; // our own half-close: nothing for Vert.x to do
         }
-        if (evt instanceof io.vertx.core.net.impl.ShutdownEvent) {
-            // The server is shutting down (a drain): Vert.x closes this connection after the answer
-            // in progress, so that answer says so (RFC 9112 §9.6: a server that is about to close
-            // sends "close" in its last response).
-            shuttingDown = true;
+        if (evt instanceof ShutdownEvent shutdown && shutdown.timeout() > 0 && state != State.PASS
+                && state != State.REJECTED) {
+            drain(shutdown);
+            return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * A graceful shutdown of an HTTP/1.1 connection (a worker's drain). Vert.x's own would close an
+     * idle keep-alive connection at once and refuse a request already on its way, so a client that
+     * sends on a connection it believes open gets a reset: a failed request for every busy keep-alive
+     * client at every reload. Instead, as the line protocol does, the connection stays open while it
+     * is in use: every answer from now on says {@code Connection: close} (RFC 9112 §9.6) and the
+     * connection closes after the last answer due; a connection quiet for {@link #DRAIN_QUIET_MILLIS}
+     * (no request in progress, nothing received) closes; at the shutdown's timeout the worker closes
+     * what is left. A client can still send on an idle connection just as it closes — HTTP/1.1 has no
+     * way to say "no more" to an idle connection (HTTP/2 has GOAWAY) — and RFC 9112 §9.3.1 has it
+     * retry then; the quiet second makes that window small.
+     */
+    private void drain(ShutdownEvent shutdown) {
+        if (shuttingDown) {
+            return;
+        }
+        shuttingDown = true;
+        heardSinceCheck = false;
+        scheduleQuietCheck();
+    }
+
+    private void scheduleQuietCheck() {
+        quietTimer = ctx.executor().schedule(() -> {
+            if (!ctx.channel().isActive()) {
+                return;
+            }
+            if (!heardSinceCheck && idle()) {
+                ctx.close();
+            } else {
+                heardSinceCheck = false;
+                scheduleQuietCheck();
+            }
+        }, DRAIN_QUIET_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** No request half-received, none forwarded and unanswered. */
+    private boolean idle() {
+        return state == State.HEAD && carried == null && completed >= heads;
     }
 
     /**
@@ -559,7 +607,15 @@ final class RequestGuard extends ChannelDuplexHandler {
                 }
             }
             boolean last = msg instanceof LastHttpContent && !interim;
-            ctx.write(msg, promise);
+            if (last && shuttingDown && state == State.HEAD && carried == null && completed + 1 >= heads) {
+                // The last answer due on a draining connection: close once it is written, lingering
+                // (the client may have pipelined more; an abrupt close could reset the answer).
+                ChannelPromise written = promise.unvoid();
+                ctx.write(msg, written);
+                written.addListener(f -> lingeringClose());
+            } else {
+                ctx.write(msg, promise);
+            }
             if (last) {
                 completed++;
                 answerWhenDue();

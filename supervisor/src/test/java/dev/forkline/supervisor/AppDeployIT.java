@@ -35,7 +35,10 @@ class AppDeployIT {
             forkline.awaitAllReady();
             SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 4, Duration.ofMillis(5),
                     Duration.ofSeconds(120), 20_000);
-            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
+            // And clients that keep their connections open between requests, as HTTP client pools do.
+            SteadyLoad pooled = SteadyLoad.httpKeepAlive("127.0.0.1", appPort, "/", 4, Duration.ofMillis(5),
+                    Duration.ofSeconds(120), 20_000);
+            await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200 && pooled.probes() > 200);
 
             // v1 → v2: the operator replaces the file by rename and reloads.
             AppJars.deployByRename(v2, app);
@@ -61,8 +64,12 @@ class AppDeployIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > later);
             assertThat(load.answersSince(abandoned)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
 
+            SteadyLoad.Result kept = pooled.stop();
+            System.out.println("two deploys, keep-alive clients: " + kept);
+            assertThat(kept.failed()).as("%s", kept.firstFailures()).isZero();
+            assertThat(pooled.answersSince(abandoned)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
             SteadyLoad.Result result = load.stop();
-            System.out.println("two deploys under load: " + result);
+            System.out.println("two deploys, a connection per request: " + result);
             assertThat(result.failedRequests()).as("%s", result.firstFailures()).isZero();
             if (ReloadIT.migrateReq()) {
                 assertThat(result.failedConnections()).as("%s", result.firstFailures()).isZero();

@@ -32,6 +32,8 @@ public final class SteadyLoad implements AutoCloseable {
     private final int port;
     /** The HTTP path to GET, or null for the line protocol. */
     private final String httpPath;
+    /** HTTP probes reuse one connection per thread (keep-alive), as HTTP client pools do. */
+    private boolean keepAlive;
     /** Every HTTP answer with the time it completed (bounded by the probe limits). */
     private final java.util.Queue<long[]> answerTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<String> answerTexts = Collections.synchronizedList(new ArrayList<>());
@@ -88,6 +90,19 @@ public final class SteadyLoad implements AutoCloseable {
         return begin(new SteadyLoad(host, port, path, interval, maxDuration, maxProbesPerThread), threads);
     }
 
+    /**
+     * Like {@link #http}, but each thread keeps its connection open between probes (HTTP/1.1
+     * keep-alive), reconnecting only when the server said {@code Connection: close} or closed it
+     * after an answer: how client pools talk to a server. A request sent on an open connection that
+     * gets no answer is a failed request.
+     */
+    public static SteadyLoad httpKeepAlive(String host, int port, String path, int threads, Duration interval,
+                                           Duration maxDuration, int maxProbesPerThread) {
+        SteadyLoad load = new SteadyLoad(host, port, path, interval, maxDuration, maxProbesPerThread);
+        load.keepAlive = true;
+        return begin(load, threads);
+    }
+
     private static SteadyLoad begin(SteadyLoad load, int threads) {
         for (int i = 0; i < threads; i++) {
             Thread t = new Thread(load::run, "steady-load-" + i);
@@ -110,8 +125,14 @@ public final class SteadyLoad implements AutoCloseable {
 
     private void run() {
         long next = System.nanoTime();
+        KeptConnection kept = new KeptConnection();
         for (int i = 0; i < maxProbesPerThread && !stop.get() && System.nanoTime() - deadlineNanos < 0; i++) {
-            probe();
+            if (keepAlive) {
+                probes.incrementAndGet();
+                kept.probe();
+            } else {
+                probe();
+            }
             next += intervalNanos;
             long wait = next - System.nanoTime();
             if (wait > 0) {
@@ -119,6 +140,99 @@ public final class SteadyLoad implements AutoCloseable {
             } else {
                 next = System.nanoTime();
             }
+        }
+        kept.close();
+    }
+
+    /** One thread's keep-alive connection. */
+    private final class KeptConnection {
+        private java.net.Socket socket;
+        private java.io.BufferedInputStream in;
+
+        void probe() {
+            boolean fresh = socket == null;
+            if (fresh) {
+                socket = new java.net.Socket();
+                try {
+                    socket.connect(new java.net.InetSocketAddress(host, port), 5000);
+                    socket.setSoTimeout(10_000);
+                    in = new java.io.BufferedInputStream(socket.getInputStream());
+                } catch (IOException e) {
+                    failedConnections.incrementAndGet();
+                    note("connect: " + e);
+                    close();
+                    return;
+                }
+            }
+            boolean answered = false;
+            try {
+                socket.getOutputStream().write(("GET " + httpPath + " HTTP/1.1\r\nHost: " + host + ":" + port
+                        + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                String status = line();
+                answered = true;
+                int length = -1;
+                boolean close = false;
+                String h;
+                while (!(h = line()).isEmpty()) {
+                    String lower = h.toLowerCase(java.util.Locale.ROOT);
+                    if (lower.startsWith("content-length:")) {
+                        length = Integer.parseInt(lower.substring(15).strip());
+                    } else if (lower.startsWith("connection:") && lower.contains("close")) {
+                        close = true;
+                    }
+                }
+                if (length < 0) {
+                    throw new IOException("no Content-Length in the answer to a keep-alive request");
+                }
+                String body = new String(in.readNBytes(length), java.nio.charset.StandardCharsets.UTF_8).strip();
+                if (!status.startsWith("HTTP/1.1 200 ")) {
+                    throw new IOException("not a 200 response: " + status);
+                }
+                record(body);
+                ok.incrementAndGet();
+                if (close) {
+                    close();
+                }
+            } catch (IOException | RuntimeException e) {
+                // On a fresh connection, no answer at all is the kernel's reset of a queued connection
+                // (as for the other probes); on a kept one, it is a request the server dropped.
+                (fresh && !answered ? failedConnections : failedRequests).incrementAndGet();
+                note("GET " + httpPath + (fresh ? "" : " (kept connection)") + (answered ? "" : " (no answer)") + ": " + e);
+                close();
+            }
+        }
+
+        private String line() throws IOException {
+            StringBuilder sb = new StringBuilder();
+            int c;
+            while ((c = in.read()) != '\n') {
+                if (c < 0) {
+                    throw new java.io.EOFException("connection closed" + (sb.length() > 0 ? " mid-line" : ""));
+                }
+                if (c != '\r') {
+                    sb.append((char) c);
+                }
+            }
+            return sb.toString();
+        }
+
+        void close() {
+            if (socket != null) {
+                closeQuietly(socket);
+            }
+            socket = null;
+            in = null;
+        }
+    }
+
+    private void record(String body) {
+        java.util.regex.Matcher m = PID.matcher(body);
+        if (m.find()) {
+            perPid.merge(Long.parseLong(m.group(1)), 1L, Long::sum);
+        }
+        synchronized (answerTexts) {
+            answerTexts.add(body);
+            answerTimes.add(new long[] {System.nanoTime(), answerTexts.size() - 1});
         }
     }
 
@@ -207,15 +321,7 @@ public final class SteadyLoad implements AutoCloseable {
             if (!response.startsWith("HTTP/1.1 200 ") || bodyAt < 0) {
                 throw new IOException("not a 200 response: " + response.lines().findFirst().orElse("(nothing)"));
             }
-            String body = response.substring(bodyAt + 4).strip();
-            java.util.regex.Matcher m = PID.matcher(body);
-            if (m.find()) {
-                perPid.merge(Long.parseLong(m.group(1)), 1L, Long::sum);
-            }
-            synchronized (answerTexts) {
-                answerTexts.add(body);
-                answerTimes.add(new long[] {System.nanoTime(), answerTexts.size() - 1});
-            }
+            record(response.substring(bodyAt + 4).strip());
             ok.incrementAndGet();
         } catch (IOException | RuntimeException e) {
             // No byte of an answer: the server never took the connection (a reset from the kernel's

@@ -14,9 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.metrics.MetricsOptions;
-import io.vertx.core.net.NetServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +48,8 @@ public final class WorkerMain {
     /** The user's application, or empty for the built-in PID server. */
     private Optional<AppSpec> app = Optional.empty();
     private boolean draining;
+    /** The application's deployment id, once deployed. */
+    private String deployment;
 
     private WorkerMain(WorkerIdentity id, ControlChannel channel) {
         this.id = id;
@@ -115,7 +115,10 @@ public final class WorkerMain {
                     return WorkerConfig.from(CDS_TRAINING ? CdsTraining.settings(values) : values);
                 })
                 .compose(this::deploy)
-                .compose(deployment -> transport.bindsSettled())
+                .compose(id -> {
+                    deployment = id;
+                    return transport.bindsSettled();
+                })
                 .compose(binds -> binds.failed().isEmpty() ? Future.succeededFuture(binds)
                         : Future.failedFuture(new BindFailed("cannot listen on " + String.join(", ", binds.failed()))))
                 .onSuccess(this::serving)
@@ -235,11 +238,11 @@ public final class WorkerMain {
     /**
      * Graceful, the same for the built-in server and an application: close every listening socket at
      * once (the kernel sends new connections to the other workers; see {@link WorkerTransport} for why
-     * we close them ourselves), then shut every server down with FORKLINE_DRAIN_TIMEOUT (Vert.x 5's
-     * graceful shutdown: each connection finishes what it is doing — an HTTP connection its current
-     * request, answered with {@code Connection: close}, then closed — and whatever is left at the
-     * timeout is closed), then undeploy (the application's {@code stop()} runs, given what is left of the drain
-     * timeout and at least {@link #STOP_AT_LEAST}), then exit.
+     * we close them ourselves), then shut every open connection down with FORKLINE_DRAIN_TIMEOUT
+     * ({@link WorkerTransport#shutdownConnections}: each finishes what it is doing — an HTTP
+     * connection its request in progress, answered with {@code Connection: close} — and whatever is
+     * left at the timeout is closed), then undeploy the application (its {@code stop()} runs, given
+     * what is left of the drain timeout and at least {@link #STOP_AT_LEAST}), then exit.
      */
     private void drain(String why) {
         if (draining) {
@@ -248,13 +251,12 @@ public final class WorkerMain {
         draining = true;
         Duration timeout = config.drainTimeout();
         long deadline = System.nanoTime() + timeout.toNanos();
-        LOG.info(() -> "draining on " + why + ": listeners closed, " + counters.connections
-                + " connections open, timeout " + Setting.format(timeout));
-        // Taken before the listeners close: Vert.x drops a server from its table when its listening
-        // channel closes.
-        List<NetServer> servers = servers();
         transport.closeListeners()
-                .compose(v -> shutdown(servers, timeout))
+                .compose(v -> {
+                    LOG.info(() -> "draining on " + why + ": listeners closed, " + counters.connections
+                            + " connections open, timeout " + Setting.format(timeout));
+                    return transport.shutdownConnections(vertx, timeout);
+                })
                 .compose(v -> undeploy(Duration.ofNanos(Math.max(deadline - System.nanoTime(), STOP_AT_LEAST.toNanos()))))
                 .onComplete(ar -> exit(ExitCodes.OK, "drained"));
     }
@@ -263,33 +265,12 @@ public final class WorkerMain {
     private static final Duration STOP_AT_LEAST = Duration.ofSeconds(1);
 
     /**
-     * Every server of this Vert.x instance, the application's included: Vert.x keeps them in one
-     * table by address (its internal API for extensions, {@code VertxInternal.sharedTcpServers()}).
-     * A server an application bound to port 0 is not in it; undeploying closes that one.
+     * Undeploys the application's deployment only: Vert.x undeploys the verticles it deployed itself
+     * (its children) with it.
      */
-    private List<NetServer> servers() {
-        var table = ((VertxInternal) vertx).sharedTcpServers();
-        synchronized (table) {
-            return new ArrayList<>(table.values());
-        }
-    }
-
-    /** Graceful shutdown of each server, on the event loop, behind any accepted connection still being registered there. */
-    private Future<Void> shutdown(List<NetServer> servers, Duration timeout) {
-        Promise<Void> done = Promise.promise();
-        loop.runOnContext(x -> {
-            List<Future<Void>> closing = new ArrayList<>();
-            for (NetServer server : servers) {
-                closing.add(server.shutdown(timeout.toMillis(), TimeUnit.MILLISECONDS));
-            }
-            Future.join(closing).<Void>mapEmpty().onComplete(ar -> done.complete());
-        });
-        return done.future();
-    }
-
     private Future<Void> undeploy(Duration timeout) {
         List<Future<Void>> undeploying = new ArrayList<>();
-        for (String deployment : vertx.deploymentIDs()) {
+        if (deployment != null) {
             undeploying.add(vertx.undeploy(deployment).recover(e -> {
                 LOG.warning("stop() failed: " + UserApp.describe(e));
                 return Future.succeededFuture();

@@ -21,7 +21,14 @@ import io.vertx.core.transport.Transport;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.time.Duration;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.net.impl.ShutdownEvent;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -46,6 +53,12 @@ final class WorkerTransport implements Transport {
     private final Transport epoll;
     private final List<ServerChannel> listeners = new CopyOnWriteArrayList<>();
     private final Binds binds = new Binds();
+    /**
+     * Every connection any listener of this worker accepted and that is still open, whoever serves it
+     * (the built-in servers, every server and every instance of an application's): what a drain
+     * shuts down. Removed as each one closes.
+     */
+    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
     /** The worker's one event-loop group, created first by Vert.x, returned again as the acceptor group. */
     private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
@@ -64,6 +77,41 @@ final class WorkerTransport implements Transport {
     /** Completes once every listening socket created so far is bound or has failed to bind. */
     Future<Binds.Result> bindsSettled() {
         return binds.settled();
+    }
+
+    /**
+     * Graceful shutdown of every open connection, Vert.x's way for each of them: its
+     * {@code ShutdownEvent} with the timeout (what {@code NetServer.shutdown} sends the connections of
+     * one server): an HTTP/1.1 connection finishes its request in progress and closes (the HTTP guard
+     * keeps an idle keep-alive connection open while it is in use: {@code RequestGuard}), HTTP/2
+     * sends GOAWAY, a NetSocket calls its shutdown handler. Per connection, not per server: Vert.x's
+     * server table holds only the first server bound to each address, not the other instances of a
+     * verticle deployed several times, nor servers on port 0. Completes when none is left; at the
+     * timeout the rest are closed.
+     */
+    Future<Void> shutdownConnections(io.vertx.core.Vertx vertx, Duration timeout) {
+        Promise<Void> done = Promise.promise();
+        List<Channel> open = new ArrayList<>(connections);
+        if (open.isEmpty()) {
+            done.complete();
+            return done.future();
+        }
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(open.size());
+        for (Channel ch : open) {
+            ch.closeFuture().addListener(f -> {
+                if (left.decrementAndGet() == 0) {
+                    done.tryComplete();
+                }
+            });
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(
+                    new ShutdownEvent(timeout.toMillis(), TimeUnit.MILLISECONDS)));
+        }
+        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), t -> {
+            if (!done.future().isComplete()) {
+                open.forEach(Channel::close);
+            }
+        });
+        return done.future().onComplete(ar -> vertx.cancelTimer(timer));
     }
 
     /** Closes every listening channel; completes when all are closed. Accepted connections stay open. */
@@ -97,6 +145,18 @@ final class WorkerTransport implements Transport {
         return implementation;
     }
 
+    /** In a listening channel's pipeline: registers each accepted connection before it is served. */
+    private final class Accepted extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Channel child) {
+                connections.add(child);
+                child.closeFuture().addListener(f -> connections.remove(child));
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
     /** Delegates every method, so the epoll transport's own settings (SO_REUSEPORT among them) apply. */
     private final class Tracking implements io.vertx.core.spi.transport.Transport {
         private final io.vertx.core.spi.transport.Transport d;
@@ -112,6 +172,7 @@ final class WorkerTransport implements Transport {
                 ServerChannel ch = factory.newChannel();
                 listeners.add(ch);
                 binds.watch(ch);
+                ch.pipeline().addLast(new Accepted());
                 ch.closeFuture().addListener(f -> listeners.remove(ch));
                 return ch;
             };
