@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
@@ -67,6 +68,24 @@ public record AppSpec(Path jar, List<Path> classpath, String verticle, Optional<
         spec.checkBundledVertx();
         spec.checkVerticle(values);
         return Optional.of(spec);
+    }
+
+    /**
+     * The application as {@link #toEnvironment()} handed it to a worker, already checked by the
+     * supervisor: read back without checking it again (a worker's boot is on the path of every
+     * respawn and reload). Empty when FORKLINE_APP is unset.
+     */
+    public static Optional<AppSpec> resolved(Map<String, String> values) {
+        String app = Setting.APP.raw(values);
+        if (app.isEmpty()) {
+            return Optional.empty();
+        }
+        String cp = Setting.APP_CLASSPATH.raw(values);
+        List<Path> classpath = cp.isEmpty() ? List.of()
+                : java.util.Arrays.stream(cp.split(File.pathSeparator)).map(Path::of).toList();
+        String config = Setting.APP_CONFIG.raw(values);
+        return Optional.of(new AppSpec(Path.of(app), classpath, stripPrefix(Setting.APP_VERTICLE.raw(values)),
+                config.isEmpty() ? Optional.empty() : Optional.of(Path.of(config))));
     }
 
     /** The same application with its files somewhere else (a per-generation snapshot). */
@@ -178,7 +197,11 @@ public record AppSpec(Path jar, List<Path> classpath, String verticle, Optional<
                 cls = Class.forName(verticle, false, loader);
             } catch (ClassNotFoundException e) {
                 throw new ConfigException(variable + "=" + verticle + " is invalid: expected a class in FORKLINE_APP"
-                        + (classpath.isEmpty() ? "" : " or FORKLINE_APP_CLASSPATH") + "; " + verticle + " is in none of them");
+                        + (classpath.isEmpty() ? " (" + jar.getFileName() + "); it is not there"
+                                : " or FORKLINE_APP_CLASSPATH; it is in none of them"));
+            } catch (UnsupportedClassVersionError e) {
+                throw new ConfigException(variable + "=" + verticle + " is invalid: it was compiled for a newer Java"
+                        + " than this one (" + Runtime.version().feature() + "): " + e.getMessage());
             } catch (LinkageError e) {
                 throw new ConfigException(variable + "=" + verticle + " is invalid: the class cannot be loaded ("
                         + e + "); add the jar it needs to FORKLINE_APP_CLASSPATH or shade it into the app jar");
@@ -207,21 +230,30 @@ public record AppSpec(Path jar, List<Path> classpath, String verticle, Optional<
     }
 
     /**
-     * An app jar that bundles Vert.x (a fat jar) runs on Forkline's copy, loaded parent-first: fine for
-     * the same minor version, a LinkageError somewhere deep for another. Refuse the latter up front.
+     * An app jar that bundles Vert.x (a fat jar, or a thin one with some Vert.x module shaded in)
+     * runs on Forkline's copy of every {@code io.vertx} class, loaded parent-first: fine for the same
+     * minor version, a LinkageError somewhere deep for another. Refuse the latter up front: each
+     * bundled Vert.x module is found by its Maven descriptor
+     * ({@code META-INF/maven/io.vertx/<module>/pom.properties}), and vertx-core also by its own
+     * version file when the descriptors were stripped.
      */
     private void checkBundledVertx() {
         String ours = vertxVersion(AppSpec.class.getClassLoader());
+        if (ours == null) {
+            return;
+        }
         List<Path> jars = new ArrayList<>();
         jars.add(jar);
         classpath.stream().filter(Files::isRegularFile).forEach(jars::add);
         for (Path p : jars) {
-            String bundled = bundledVertxVersion(p);
-            if (bundled != null && ours != null && !minor(bundled).equals(minor(ours))) {
-                Setting setting = p.equals(jar) ? Setting.APP : Setting.APP_CLASSPATH;
-                throw new ConfigException(setting.variable() + "=" + p + " is invalid: it bundles Vert.x " + bundled
-                        + ", Forkline runs Vert.x " + ours + "; build the app against Vert.x " + minor(ours)
-                        + ".x with the io.vertx dependencies in provided scope (see the README, Run your own application)");
+            for (Map.Entry<String, String> bundled : bundledVertx(p).entrySet()) {
+                if (!minor(bundled.getValue()).equals(minor(ours))) {
+                    Setting setting = p.equals(jar) ? Setting.APP : Setting.APP_CLASSPATH;
+                    throw new ConfigException(setting.variable() + "=" + p + " is invalid: it bundles Vert.x "
+                            + bundled.getValue() + " (" + bundled.getKey() + "), Forkline runs Vert.x " + ours
+                            + "; build the app against Vert.x " + minor(ours) + ".x with the io.vertx dependencies"
+                            + " in provided scope (see the README, Run your own application)");
+                }
             }
         }
     }
@@ -235,21 +267,37 @@ public record AppSpec(Path jar, List<Path> classpath, String verticle, Optional<
         }
     }
 
-    private static String bundledVertxVersion(Path jar) {
+    /** The Vert.x modules a jar bundles, with their versions (module → version). */
+    private static Map<String, String> bundledVertx(Path jar) {
+        Map<String, String> modules = new java.util.TreeMap<>();
         try (JarFile jf = new JarFile(jar.toFile())) {
-            if (jf.getEntry("io/vertx/core/Vertx.class") == null) {
-                return null;
+            for (JarEntry e : (Iterable<JarEntry>) jf.stream()::iterator) {
+                String name = e.getName();
+                if (name.startsWith("META-INF/maven/io.vertx/") && name.endsWith("/pom.properties")) {
+                    java.util.Properties props = new java.util.Properties();
+                    try (InputStream in = jf.getInputStream(e)) {
+                        props.load(in);
+                    }
+                    String version = props.getProperty("version");
+                    if (version != null) {
+                        modules.put(props.getProperty("artifactId", name), version.strip());
+                    }
+                }
             }
-            ZipEntry version = jf.getEntry("META-INF/vertx/vertx-version.txt");
-            if (version == null) {
-                return "(unknown version)";
-            }
-            try (InputStream in = jf.getInputStream(version)) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (jf.getEntry("io/vertx/core/Vertx.class") != null && !modules.containsKey("vertx-core")) {
+                ZipEntry version = jf.getEntry("META-INF/vertx/vertx-version.txt");
+                String v = "(unknown version)";
+                if (version != null) {
+                    try (InputStream in = jf.getInputStream(version)) {
+                        v = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+                    }
+                }
+                modules.put("vertx-core", v);
             }
         } catch (IOException e) {
             throw new ConfigException(Setting.APP_CLASSPATH.variable(), jar.toString(), "a jar file (" + e.getMessage() + ")");
         }
+        return modules;
     }
 
     /** "5.0.7" → "5.0". */

@@ -16,7 +16,7 @@ import java.util.Map;
  * The one place where control messages and {@link WorkerStats} become JSON lines and back.
  *
  * <p>Format: one JSON object per line with a {@code "type"} field, e.g.
- * {@code {"type":"ready","pid":4242,"slot":0,"generation":1,"listening":"0.0.0.0:3000 0.0.0.0:8080"}}. Unknown fields are ignored
+ * {@code {"type":"ready","pid":4242,"slot":0,"generation":1,"port":3000,"listening":"0.0.0.0:3000 0.0.0.0:8080"}}. Unknown fields are ignored
  * so that a newer worker can talk to an older supervisor during a rolling upgrade.
  */
 public final class ControlCodec {
@@ -55,6 +55,8 @@ public final class ControlCodec {
                 g.writeNumberField("pid", r.pid());
                 g.writeNumberField("slot", r.slot());
                 g.writeNumberField("generation", r.generation());
+                // "port" (the first address's) for a supervisor from before "listening" (0.1.0).
+                g.writeNumberField("port", port(r.listening()));
                 g.writeStringField("listening", String.join(" ", r.listening()));
             } else if (message instanceof ControlMessage.Heartbeat h) {
                 g.writeStringField("type", "heartbeat");
@@ -109,7 +111,8 @@ public final class ControlCodec {
         }
         return switch (t) {
             case "ready" -> new ControlMessage.Ready(longField(f, "pid"), intField(f, "slot"),
-                    intField(f, "generation"), words(stringField(f, "listening")));
+                    intField(f, "generation"), f.get("listening") instanceof String listening ? words(listening)
+                            : java.util.List.of("*:" + intField(f, "port"))); // a worker from before "listening"
             case "heartbeat" -> new ControlMessage.Heartbeat(stats(f));
             case "fatal" -> new ControlMessage.Fatal(intField(f, "exit_code"), stringField(f, "reason"));
             case "drain" -> new ControlMessage.Drain();
@@ -194,6 +197,18 @@ public final class ControlCodec {
             throw new MalformedMessageException("field \"" + name + "\" out of range");
         }
         return (int) v;
+    }
+
+    private static int port(java.util.List<String> addresses) {
+        if (addresses.isEmpty()) {
+            return 0;
+        }
+        String first = addresses.get(0);
+        try {
+            return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** A space-separated list (the flat format has no arrays). */

@@ -31,8 +31,14 @@ class ControlCodecTest {
     @Test
     void readyIsTheDocumentedJsonLine() {
         assertThat(ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, List.of("0.0.0.0:3000", "0.0.0.0:8080"))))
-                .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,"
+                .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,\"port\":3000,"
                         + "\"listening\":\"0.0.0.0:3000 0.0.0.0:8080\"}");
+    }
+
+    @Test
+    void readsTheReadyOfAWorkerFromBeforeListening() {
+        assertThat(ControlCodec.decode("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,\"port\":3000}"))
+                .isEqualTo(new ControlMessage.Ready(4242, 0, 1, List.of("*:3000")));
     }
 
     @Test

@@ -154,7 +154,7 @@ final class AdminClient {
                 String.valueOf(w.getInteger("slot")), String.valueOf(w.getLong("pid")),
                 String.valueOf(w.getInteger("generation")), w.getString("state"), w.getString("role"),
                 human(w.getLong("uptime_ms")), String.valueOf(w.getInteger("restarts")),
-                String.valueOf(w.getLong("connections", 0L)), String.valueOf(w.getLong("requests", 0L)),
+                String.valueOf(w.getLong("connections", 0L)), String.valueOf(w.getLong("requests", 0L) + w.getLong("http_requests", 0L)),
                 w.getString("last_exit", "")});
         }
         int[] width = new int[rows.get(0).length];

@@ -42,9 +42,37 @@ final class AppSnapshots implements AutoCloseable {
         this.root = root;
     }
 
-    /** Under java.io.tmpdir, named after this supervisor's pid. */
+    /**
+     * Under java.io.tmpdir, named after this supervisor's pid; first removes the directories of
+     * supervisors that are gone without cleaning up (SIGKILL, a crash).
+     */
     static AppSnapshots inTempDir() {
-        return new AppSnapshots(Path.of(System.getProperty("java.io.tmpdir"), "forkline-" + ProcessHandle.current().pid()));
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        removeStale(tmp);
+        return new AppSnapshots(tmp.resolve("forkline-" + ProcessHandle.current().pid()));
+    }
+
+    /** Deletes {@code forkline-<pid>} directories whose supervisor is no longer running (ours only: other users' fail quietly). */
+    static void removeStale(Path tmp) {
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                String name = dir.getFileName().toString();
+                if (!name.matches("forkline-\\d{1,10}") || !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                long pid = Long.parseLong(name.substring("forkline-".length()));
+                if (ProcessHandle.of(pid).isEmpty()) {
+                    try {
+                        deleteTree(dir);
+                        LOG.fine(() -> "removed " + dir + ", left by a supervisor that is gone");
+                    } catch (IOException e) {
+                        LOG.fine(() -> "cannot remove " + dir + ": " + e.getMessage());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // no listing: nothing to clean
+        }
     }
 
     /**

@@ -50,6 +50,32 @@ final class PortOwner {
         return Optional.empty();
     }
 
+    /** The pids (that we can see) of the processes with a listening socket on {@code port}. */
+    static Set<Long> listenerPids(int port) {
+        Set<String> inodes = listeningInodes(port);
+        Set<Long> pids = new HashSet<>();
+        if (inodes.isEmpty()) {
+            return pids;
+        }
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : (Iterable<Path>) procs::iterator) {
+                String name = proc.getFileName().toString();
+                if (name.chars().allMatch(Character::isDigit) && holdsSocket(proc, inodes)) {
+                    pids.add(Long.parseLong(name));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // /proc unreadable: we cannot tell
+        }
+        return pids;
+    }
+
+    /** A process's command line, shortened for a log line. */
+    static String command(long pid) {
+        String cmd = cmdline(Path.of("/proc", Long.toString(pid))).strip();
+        return cmd.length() <= 120 ? cmd : cmd.substring(0, 120) + "...";
+    }
+
     private static Set<String> listeningInodes(int port) {
         Set<String> inodes = new HashSet<>();
         for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {

@@ -432,7 +432,9 @@ final class Supervisor {
         }
         String listen = AdminConfig.hostPort(config.worker().host(), config.worker().port());
         String nextListen = AdminConfig.hostPort(next.worker().host(), next.worker().port());
-        if (!listen.equals(nextListen)) {
+        // The built-in server's address: an application's ports are its own (its config), and its new
+        // workers bind wherever it now says while the old ones drain.
+        if (config.app().isEmpty() && next.app().isEmpty() && !listen.equals(nextListen)) {
             throw refuse("reload refused: FORKLINE_HOST/FORKLINE_PORT changed from " + listen + " to " + nextListen
                     + "; a reload keeps the listening address, restart to move it");
         }
@@ -582,6 +584,43 @@ final class Supervisor {
                 && s.worker.state == WorkerProcess.State.READY)) {
             announcedReady = true;
             LOG.info("all " + slots.size() + " workers ready on " + listen());
+            if (config.app().isPresent() && reloads == 0) {
+                refuseSharedPorts();
+            }
+        }
+    }
+
+    /**
+     * An application's ports are bound with SO_REUSEPORT in every worker, so another process of the
+     * same user that listens the same way (a second Forkline running the same app, by mistake) would
+     * silently share its connections. The built-in server's ports are checked before any worker starts
+     * (a plain bind); an application's are known only now: any listener on them that is not one of
+     * our workers halts the start, as a taken port does.
+     */
+    private void refuseSharedPorts() {
+        java.util.Set<Long> ours = new java.util.HashSet<>();
+        liveWorkers().forEach(w -> ours.add(w.pid));
+        java.util.Set<Integer> ports = new java.util.TreeSet<>();
+        for (Slot slot : slots) {
+            if (slot.worker != null && slot.worker.listening != null) {
+                for (String address : slot.worker.listening) {
+                    ports.add(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+                }
+            }
+        }
+        for (int port : ports) {
+            java.util.Set<Long> others = new java.util.TreeSet<>(PortOwner.listenerPids(port));
+            others.removeAll(ours);
+            if (!others.isEmpty()) {
+                long other = others.iterator().next();
+                String who = PortOwner.forklineSupervisor(port).filter(pid -> pid != ProcessHandle.current().pid())
+                        .map(pid -> "Forkline supervisor pid " + pid).orElse("pid " + other + " (" + PortOwner.command(other) + ")");
+                LOG.severe("the application's port " + port + " is also listened on by " + who
+                        + ", with SO_REUSEPORT: the kernel would split the connections between it and us; stop it"
+                        + " or give the application another port; halting");
+                stop("a shared application port", ExitCodes.BOOT);
+                return;
+            }
         }
     }
 

@@ -64,11 +64,24 @@ record SupervisorConfig(
     static Optional<AppSpec> app(Map<String, String> values) {
         Optional<AppSpec> app = AppSpec.from(values);
         app.flatMap(AppSpec::config).ifPresent(file -> {
+            String text;
             try {
-                new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-            } catch (IOException | DecodeException e) {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
                 throw new ConfigException(Setting.APP_CONFIG.variable(), Setting.APP_CONFIG.raw(values),
-                        "a JSON object (the verticle's config()): " + e.getMessage().replaceAll("\\s*\\R\\s*", " "));
+                        "a readable JSON file (the verticle's config()): " + e.getMessage());
+            }
+            try {
+                new JsonObject(text);
+            } catch (DecodeException | ClassCastException e) {
+                String why = text.strip().startsWith("[") ? "the file holds an array"
+                        : e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                                ? j.getOriginalMessage().replaceAll("\\s*\\R\\s*", " ")
+                                        + (j.getLocation() != null ? " (line " + j.getLocation().getLineNr()
+                                                + ", column " + j.getLocation().getColumnNr() + ")" : "")
+                                : e.getMessage();
+                throw new ConfigException(Setting.APP_CONFIG.variable(), Setting.APP_CONFIG.raw(values),
+                        "a JSON object {...}, the verticle's config(): " + why);
             }
         });
         return app;

@@ -3,6 +3,7 @@ package dev.forkline.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.forkline.supervisor.apps.FailingVerticle;
 import dev.forkline.supervisor.apps.MisbehavingVerticle;
 import dev.forkline.supervisor.apps.TestApps;
 import dev.forkline.testkit.SteadyLoad;
@@ -80,6 +81,11 @@ class AppServingIT {
             });
             assertThat(ForklineProcess.listenersOn(netPort, ready)).containsOnlyKeys(ready);
             assertThat(ForklineProcess.listenersOn(httpPort, ready)).containsOnlyKeys(ready);
+            // What the app printed is in the log, one line each, tagged with the worker that printed it.
+            for (long pid : ready) {
+                assertThat(forkline.log()).anyMatch(l -> l.contains("INFO") && l.contains("pid " + pid + "]")
+                        && l.endsWith("misbehaving verticle listening on " + httpPort));
+            }
         }
     }
 
@@ -103,6 +109,63 @@ class AppServingIT {
                     Duration.ofSeconds(30), 2_000)) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
                 assertThat(load.stop().failed()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void theVerticleSettingWinsOverTheManifestAndLibrariesComeFromTheAppClasspath(@TempDir Path dir) throws Exception {
+        int appPort = ForklineProcess.freePort();
+        // The manifest names a verticle that fails; FORKLINE_APP_VERTICLE names the one to run, whose
+        // superclass is in a library jar listed (as dir/*) in FORKLINE_APP_CLASSPATH.
+        Path jar = TestApps.jarOf(dir, "app.jar", "split", Map.of("Main-Verticle", FailingVerticle.class.getName()));
+        java.nio.file.Files.createDirectories(dir.resolve("lib"));
+        TestApps.jarOf(dir.resolve("lib"), "greetings.jar", "lib", Map.of());
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "2",
+                "FORKLINE_APP", jar.toString(),
+                "FORKLINE_APP_VERTICLE", "dev.forkline.supervisor.apps.split.SplitVerticle",
+                "FORKLINE_APP_CLASSPATH", dir.resolve("lib") + "/*",
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            forkline.awaitAllReady();
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 1, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 20)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.answers().size() >= 10);
+                SteadyLoad.Result result = load.stop();
+                assertThat(result.failed()).isZero();
+                assertThat(load.answers()).isNotEmpty().allMatch(a -> a.startsWith("hello from a library, pid "));
+            }
+        }
+    }
+
+    @Test
+    void aFatJarBundlingForklinesOwnVertxVersionRunsOnForklinesCopy(@TempDir Path dir) throws Exception {
+        // The example with all of vertx-core 5.0.7 inside, as a shaded start.vertx.io build has it.
+        Path core = Path.of(io.vertx.core.Vertx.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Map<String, byte[]> entries = new java.util.HashMap<>();
+        try (java.util.jar.JarFile jf = new java.util.jar.JarFile(core.toFile())) {
+            for (java.util.jar.JarEntry e : (Iterable<java.util.jar.JarEntry>) jf.stream()::iterator) {
+                if (!e.isDirectory() && !e.getName().startsWith("META-INF/MANIFEST")) {
+                    try (var in = jf.getInputStream(e)) {
+                        entries.put(e.getName(), in.readAllBytes());
+                    }
+                }
+            }
+        }
+        Path fat = dev.forkline.testkit.AppJars.withEntries(TestApps.example(dir, "thin.jar", "1.0.0"), dir.resolve("fat.jar"), entries);
+        int appPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "2",
+                "FORKLINE_APP", fat.toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            forkline.awaitAllReady();
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 1, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 20)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> load.answers().size() >= 10);
+                assertThat(load.stop().failed()).isZero();
+                assertThat(load.answers()).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 1.0.0"));
             }
         }
     }

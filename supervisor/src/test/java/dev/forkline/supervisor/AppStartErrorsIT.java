@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.forkline.supervisor.apps.FailingVerticle;
 import dev.forkline.supervisor.apps.NotAVerticle;
 import dev.forkline.supervisor.apps.SloppyListenVerticle;
+import dev.forkline.supervisor.apps.SloppyTlsVerticle;
+import dev.forkline.supervisor.apps.StaticInitFailingVerticle;
 import dev.forkline.supervisor.apps.TestApps;
 import dev.forkline.supervisor.apps.ThrowingVerticle;
 import dev.forkline.testkit.AppJars;
@@ -96,6 +98,29 @@ class AppStartErrorsIT {
         refused(Map.of("FORKLINE_APP", jar.toString()), "FORKLINE_APP=" + jar + " is invalid: it bundles Vert.x 4.5.10");
     }
 
+    @Test
+    void aThinJarShadingAVertxModuleOfAnotherVersionIsRefusedUpFront() throws Exception {
+        Path jar = AppJars.withEntries(TestApps.jar(dir, "thin.jar", FailingVerticle.class), dir.resolve("shaded.jar"), Map.of(
+                "META-INF/maven/io.vertx/vertx-web/pom.properties",
+                "groupId=io.vertx\nartifactId=vertx-web\nversion=4.5.3\n".getBytes(StandardCharsets.UTF_8)));
+        refused(Map.of("FORKLINE_APP", jar.toString()), "FORKLINE_APP=" + jar + " is invalid: it bundles Vert.x 4.5.3 (vertx-web)");
+    }
+
+    @Test
+    void aVerticleWhoseSuperclassIsInAJarNotListedIsAConfigurationError() throws Exception {
+        Path jar = TestApps.jarOf(dir, "app.jar", "split",
+                Map.of("Main-Verticle", "dev.forkline.supervisor.apps.split.SplitVerticle"));
+        refused(Map.of("FORKLINE_APP", jar.toString()), "the class cannot be loaded (java.lang.NoClassDefFoundError:"
+                + " dev/forkline/supervisor/apps/lib/GreetingBase); add the jar it needs to FORKLINE_APP_CLASSPATH");
+    }
+
+    @Test
+    void aMissingConfigFileIsAConfigurationError() throws Exception {
+        Path jar = TestApps.jar(dir, "app.jar", FailingVerticle.class);
+        refused(Map.of("FORKLINE_APP", jar.toString(), "FORKLINE_APP_CONFIG", dir + "/nope.json"),
+                "FORKLINE_APP_CONFIG=" + dir + "/nope.json is invalid: expected a readable JSON file");
+    }
+
     private void haltsWith(Map<String, String> settings, String... fragments) throws Exception {
         Map<String, String> all = new HashMap<>(settings);
         all.put("FORKLINE_WORKERS", "2");
@@ -125,6 +150,43 @@ class AppStartErrorsIT {
         haltsWith(Map.of("FORKLINE_APP", TestApps.jar(dir, "app.jar", ThrowingVerticle.class).toString()),
                 "java.lang.IllegalArgumentException: bad settings file",
                 "caused by java.io.FileNotFoundException: /etc/app/settings.json (No such file or directory)");
+    }
+
+    @Test
+    void aSecondForklineRunningAnAppOnTheSamePortHaltsInsteadOfSharingIt() throws Exception {
+        int port = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", port).put("host", "127.0.0.1"));
+        Map<String, String> settings = Map.of("FORKLINE_WORKERS", "1",
+                "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(), "FORKLINE_APP_CONFIG", config.toString());
+        try (ForklineProcess first = ForklineProcess.start(settings)) {
+            first.awaitAllReady();
+            try (ForklineProcess second = ForklineProcess.start(settings)) {
+                assertThat(second.awaitExit(Duration.ofSeconds(60))).isEqualTo(4);
+                assertThat(second.log()).anyMatch(l -> l.contains("the application's port " + port
+                        + " is also listened on by Forkline supervisor pid " + first.pid()) && l.contains("halting"));
+            }
+            assertThat(first.process.isAlive()).isTrue();
+            assertThat(first.workerPids()).hasSize(1);
+        }
+    }
+
+    @Test
+    void anAppWhoseClassCannotInitialiseHaltsWithTheInitialisersMessage() throws Exception {
+        haltsWith(Map.of("FORKLINE_APP", TestApps.jar(dir, "app.jar", StaticInitFailingVerticle.class).toString()),
+                "the static initializer of " + StaticInitFailingVerticle.class.getName() + " threw",
+                "java.lang.NumberFormatException: For input string: \"not a number\"");
+    }
+
+    @Test
+    void aTlsServerThatCannotBindHaltsEvenThoughItsSocketCameAfterTheDeployment() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", port));
+            haltsWith(Map.of("FORKLINE_APP", TestApps.jar(dir, "app.jar", SloppyTlsVerticle.class).toString(),
+                    "FORKLINE_APP_CONFIG", config.toString()),
+                    "cannot listen on 127.0.0.1:" + port, "Address already in use");
+        }
     }
 
     @Test

@@ -32,6 +32,8 @@ final class Binds {
     private final Set<ServerChannel> unsettled = new LinkedHashSet<>();
     private final List<String> listening = new ArrayList<>();
     private final List<String> failed = new ArrayList<>();
+    /** Ports of the sockets that are bound or failed to bind (what a server waiting for its socket looks for). */
+    private final Set<Integer> settledPorts = new java.util.HashSet<>();
     private final List<Promise<Result>> waiters = new ArrayList<>();
 
     /** Starts watching a listening socket that was just created (not yet registered or bound). */
@@ -41,7 +43,7 @@ final class Binds {
         }
         ch.pipeline().addLast(new Watch(ch));
         // A socket closed before it was ever bound (its listen() was abandoned) settles too.
-        ch.closeFuture().addListener(f -> settle(ch, null, null));
+        ch.closeFuture().addListener(f -> settle(ch, null, null, -1));
     }
 
     /** Completes once no listening socket created so far is still waiting for its bind. */
@@ -59,12 +61,20 @@ final class Binds {
         return p.future();
     }
 
-    private void settle(ServerChannel ch, String bound, String failure) {
+    /** Whether a socket on {@code port} has been bound or failed to bind, and none is still pending. */
+    synchronized boolean settled(int port) {
+        return unsettled.isEmpty() && settledPorts.contains(port);
+    }
+
+    private void settle(ServerChannel ch, String bound, String failure, int port) {
         List<Promise<Result>> ready;
         Result result;
         synchronized (this) {
             if (!unsettled.remove(ch)) {
                 return;
+            }
+            if (port > 0) {
+                settledPorts.add(port);
             }
             if (bound != null) {
                 listening.add(bound);
@@ -120,10 +130,12 @@ final class Binds {
                 if (f.isSuccess()) {
                     // The address asked for (0.0.0.0, not the dual-stack [::] the socket reports) with
                     // the port the kernel gave (for port 0).
-                    settle(ch, format(withPort(local, ch.localAddress())), null);
+                    SocketAddress bound = withPort(local, ch.localAddress());
+                    settle(ch, format(bound), null, local instanceof InetSocketAddress l ? l.getPort() : -1);
                 } else {
                     Throwable cause = f.cause();
-                    settle(ch, null, format(local) + ": " + (cause.getMessage() != null ? cause.getMessage() : cause));
+                    settle(ch, null, format(local) + ": " + (cause.getMessage() != null ? cause.getMessage() : cause),
+                            local instanceof InetSocketAddress l ? l.getPort() : -1);
                 }
             });
             ctx.bind(local, promise);

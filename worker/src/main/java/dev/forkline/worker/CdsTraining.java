@@ -25,7 +25,9 @@ final class CdsTraining {
 
     /** The settings with free loopback ports: the training must never collide with a real server. */
     static Map<String, String> settings(Map<String, String> values) {
-        Map<String, String> s = new HashMap<>(values);
+        // The defaults, not the environment of whoever runs the build (./forkline with its settings
+        // exported, FORKLINE_APP included: that must neither fail the build nor start their app).
+        Map<String, String> s = new HashMap<>();
         s.put("FORKLINE_HOST", "127.0.0.1");
         s.put("FORKLINE_PORT", Integer.toString(freePort()));
         s.put("FORKLINE_HTTP_PORT", Integer.toString(freePort()));

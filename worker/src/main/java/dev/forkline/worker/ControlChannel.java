@@ -1,5 +1,6 @@
 package dev.forkline.worker;
 
+import dev.forkline.logging.StandardStreams;
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.ControlMessage;
 import dev.forkline.protocol.LineReader;
@@ -30,11 +31,12 @@ final class ControlChannel {
     }
 
     /**
-     * Takes stdout for the channel and points {@code System.out} at stderr, so that a stray print
-     * from any library lands in the log instead of corrupting the channel.
+     * Takes stdout for the channel, and makes {@code System.out} and {@code System.err} log lines
+     * ({@link StandardStreams}), so that a print from the application or any library lands in the
+     * log, tagged with this worker, instead of corrupting the channel.
      */
     static ControlChannel stdio() {
-        System.setOut(System.err);
+        StandardStreams.capture();
         return new ControlChannel(new FileOutputStream(FileDescriptor.out), System.in);
     }
 

@@ -62,6 +62,9 @@ final class UserApp {
         } catch (InvocationTargetException e) {
             throw new Failure("the constructor of " + constructor.getDeclaringClass().getName() + " threw "
                     + describe(e.getCause()));
+        } catch (ExceptionInInitializerError e) {
+            throw new Failure("the static initializer of " + constructor.getDeclaringClass().getName() + " threw "
+                    + describe(e.getCause()));
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new Failure("cannot create " + constructor.getDeclaringClass().getName() + ": " + e);
         } finally {

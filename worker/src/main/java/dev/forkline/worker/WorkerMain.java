@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.metrics.MetricsOptions;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,13 +88,16 @@ public final class WorkerMain {
         }
         Map<String, String> settings = Setting.forklineOnly(System.getenv());
         try {
-            app = AppSpec.from(settings);
+            // The training run that makes the CDS archive at build time serves the built-in server,
+            // whatever FORKLINE_APP the environment of the build holds. Otherwise the application as
+            // the supervisor resolved and checked it (its generation's copy): not checked again.
+            app = CDS_TRAINING ? Optional.empty() : AppSpec.resolved(settings);
         } catch (ConfigException e) {
             // The supervisor checked it already: a snapshot that no longer loads cannot boot.
             fail(ExitCodes.BOOT, "application: " + e.getMessage());
             return;
         }
-        var builder = Vertx.builder().withTransport(transport).with(vertxOptions(app.isPresent()));
+        var builder = Vertx.builder().withTransport(transport).with(vertxOptions(app));
         if (app.isPresent()) {
             builder.withMetrics(options -> new AppMetrics(counters));
         }
@@ -117,7 +121,7 @@ public final class WorkerMain {
                 .compose(this::deploy)
                 .compose(id -> {
                     deployment = id;
-                    return transport.bindsSettled();
+                    return transport.serversSettled(vertx);
                 })
                 .compose(binds -> binds.failed().isEmpty() ? Future.succeededFuture(binds)
                         : Future.failedFuture(new BindFailed("cannot listen on " + String.join(", ", binds.failed()))))
@@ -129,17 +133,19 @@ public final class WorkerMain {
      * One event loop, one worker thread. The built-in server serves no files: no {@code .vertx} cache
      * directory and no class-path resolution (the image's root file system may be read-only). An
      * application may serve files from its jar (a {@code webroot/}), so it gets class-path resolution,
-     * with the cache under java.io.tmpdir (a tmpfs in the image).
+     * with Vert.x's cache in its generation's directory (next to its copy of the jar), which the
+     * supervisor deletes with the generation, however the worker ended.
      */
-    private static VertxOptions vertxOptions(boolean app) {
+    private static VertxOptions vertxOptions(Optional<AppSpec> app) {
         VertxOptions options = new VertxOptions()
                 .setEventLoopPoolSize(1)
                 .setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1);
-        if (app) {
+        if (app.isPresent()) {
+            Path dir = app.get().jar().toAbsolutePath().getParent();
             return options.setMetricsOptions(new MetricsOptions().setEnabled(true))
-                    .setFileSystemOptions(new FileSystemOptions()
-                            .setFileCacheDir(System.getProperty("java.io.tmpdir") + "/forkline-vertx-cache"));
+                    .setFileSystemOptions(new FileSystemOptions().setFileCacheDir(
+                            (dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"))).resolve("vertx-cache").toString()));
         }
         return options.setFileSystemOptions(new FileSystemOptions()
                 .setFileCachingEnabled(false)

@@ -74,9 +74,50 @@ final class WorkerTransport implements Transport {
         return epoll == null ? null : new WorkerTransport(epoll);
     }
 
-    /** Completes once every listening socket created so far is bound or has failed to bind. */
-    Future<Binds.Result> bindsSettled() {
-        return binds.settled();
+    /**
+     * Completes once every server of {@code vertx} is listening or has failed to: every listening
+     * socket created so far has settled ({@link Binds}), and every server in Vert.x's table has a
+     * socket that settled. The table is what catches a {@code listen()} whose socket is not created
+     * yet when the deployment completes — a TLS server (its SSL context resolves first) or a host name
+     * (it resolves first) whose listen future the application ignored. A server that leaves the table
+     * with no socket (its TLS setup or its address failed) is reported as a failed bind.
+     */
+    Future<Binds.Result> serversSettled(io.vertx.core.Vertx vertx) {
+        Promise<Binds.Result> done = Promise.promise();
+        java.util.Map<io.vertx.core.net.impl.ServerID, ?> table = ((io.vertx.core.internal.VertxInternal) vertx).sharedTcpServers();
+        Set<io.vertx.core.net.impl.ServerID> seen = new java.util.HashSet<>();
+        Runnable check = () -> {
+            Set<io.vertx.core.net.impl.ServerID> now;
+            synchronized (table) {
+                now = new java.util.HashSet<>(table.keySet());
+            }
+            seen.addAll(now);
+            List<String> vanished = new ArrayList<>();
+            for (io.vertx.core.net.impl.ServerID id : seen) {
+                if (!binds.settled(id.port())) {
+                    if (now.contains(id)) {
+                        return; // still waiting for its socket
+                    }
+                    vanished.add(id.host() + ":" + id.port() + ": the server failed before it had a socket"
+                            + " (its TLS setup or its address)");
+                }
+            }
+            binds.settled().onSuccess(result -> {
+                if (vanished.isEmpty()) {
+                    done.tryComplete(result);
+                } else {
+                    List<String> failed = new ArrayList<>(result.failed());
+                    failed.addAll(vanished);
+                    done.tryComplete(new Binds.Result(result.listening(), failed));
+                }
+            });
+        };
+        check.run();
+        if (!done.future().isComplete()) {
+            long timer = vertx.setPeriodic(10, t -> check.run()); // boot only; until the supervisor's boot timeout
+            done.future().onComplete(ar -> vertx.cancelTimer(timer));
+        }
+        return done.future();
     }
 
     /**

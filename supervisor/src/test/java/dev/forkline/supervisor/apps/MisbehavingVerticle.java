@@ -22,6 +22,8 @@ public class MisbehavingVerticle extends VerticleBase {
         int port = config().getInteger("port");
         String host = config().getString("host", "127.0.0.1");
         Future<?> http = vertx.createHttpServer().requestHandler(this::handle).listen(port, host);
+        // What applications do: print. It must reach the log tagged with the worker, not the control channel.
+        System.out.println("misbehaving verticle listening on " + port);
         Integer netPort = config().getInteger("netPort");
         if (netPort == null) {
             return http;

@@ -23,6 +23,12 @@ public final class TestApps {
                 List.of(TestApps.class.getPackageName().replace('.', '/')), manifest);
     }
 
+    /** A jar of the classes of one subpackage of this package ({@code "split"}), with these manifest attributes. */
+    public static Path jarOf(Path dir, String name, String subpackage, Map<String, String> manifest) {
+        return AppJars.build(dir.resolve(name), classesRoot(),
+                List.of(TestApps.class.getPackageName().replace('.', '/') + "/" + subpackage), manifest);
+    }
+
     /** The example application, stamped with {@code version} (Implementation-Version). */
     public static Path example(Path dir, String name, String version) {
         return AppJars.withManifest(AppJars.exampleJar(), dir.resolve(name), Map.of("Implementation-Version", version));
