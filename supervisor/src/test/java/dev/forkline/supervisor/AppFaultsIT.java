@@ -34,7 +34,12 @@ class AppFaultsIT {
             // Four clients: one stuck on a connection the blocked worker accepted does not stall the rest.
             try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 4, Duration.ofMillis(20),
                     Duration.ofSeconds(120), 3_000)) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> load.pidsSeen().containsAll(ready));
+                try {
+                    await().atMost(Duration.ofSeconds(60)).until(() -> load.pidsSeen().containsAll(ready));
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("ready " + ready + ", answered by " + load.pidsSeen() + ", "
+                            + load.probes() + " probes; the log:\n" + String.join("\n", forkline.log()), e);
+                }
                 long blockedAt = System.nanoTime();
                 try (Socket blocker = new Socket("127.0.0.1", appPort)) {
                     OutputStream out = blocker.getOutputStream();
