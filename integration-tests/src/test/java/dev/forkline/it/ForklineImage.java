@@ -54,6 +54,7 @@ final class ForklineImage {
                     .withFileFromPath("deploy/Dockerfile", ROOT.resolve("deploy/Dockerfile"))
                     .withFileFromPath("deploy/healthcheck.sh", ROOT.resolve("deploy/healthcheck.sh"))
                     .withFileFromPath("supervisor/target/forkline.jar", jar)
+                    .withFileFromPath("supervisor/target/native", ROOT.resolve("supervisor/target/native"))
                     .withDockerfilePath("deploy/Dockerfile")
                     .withBuildArg("BASE_IMAGE", baseImage())
                     .get();
