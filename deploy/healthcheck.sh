@@ -1,31 +1,60 @@
 #!/bin/bash
-# Docker HEALTHCHECK, without starting a JVM per check.
-# - The built-in server: one protocol exchange with a worker on the local port; healthy when the
-#   greeting arrives and PING is answered with PONG within 2 s each.
-# - An application (FORKLINE_APP): its protocol is its own, so ask the supervisor: GET /readyz on the
-#   admin API (200 when every slot has a ready worker), with the bearer token when one is set.
+# Health checks of a Forkline container that start no JVM (bash and its /dev/tcp only).
+#
+#   healthcheck.sh         one protocol exchange with a worker on the local port: the greeting, then
+#                          PING answered with PONG (Docker HEALTHCHECK, Compose, Swarm); with an
+#                          application (FORKLINE_APP), whose protocol is its own, the same as `ready`
+#   healthcheck.sh ready   GET /readyz on the admin API: 200 when every slot has a ready worker
+#                          (Kubernetes readiness and startup probes)
+#   healthcheck.sh live    GET /livez on the admin API: 200 while the supervisor's loop turns
+#                          (Kubernetes liveness probe)
+#
+# The admin API is asked where the forkline commands find it (FORKLINE_ADMIN_HOST, a wildcard
+# meaning loopback, and FORKLINE_ADMIN_PORT), with FORKLINE_ADMIN_TOKEN as bearer token when it is
+# set: so the probes work with the API's loopback default, from inside the container, token or not.
+# Every answer must come within 2 s. Exit 0 when healthy; else 1 and one line saying why.
 set -u
-if [ -n "${FORKLINE_APP:-}" ]; then
-    admin=${FORKLINE_ADMIN_PORT:-9090}
-    [ "$admin" != 0 ] || { echo "FORKLINE_ADMIN_PORT=0: no readiness probe for an application"; exit 1; }
-    exec 3<>"/dev/tcp/127.0.0.1/$admin" || { echo "cannot connect to the admin API on 127.0.0.1:$admin"; exit 1; }
-    auth=""
-    [ -z "${FORKLINE_ADMIN_TOKEN:-}" ] || auth="Authorization: Bearer $FORKLINE_ADMIN_TOKEN"$'\r\n'
-    printf 'GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n' "$auth" >&3
-    IFS= read -r -t 2 status <&3 || { echo "no answer from /readyz"; exit 1; }
-    body=$(timeout 2 cat <&3 | tail -n 1)
+
+protocol_check() {
+    local port=${FORKLINE_PORT:-3000} greeting answer
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || { echo "cannot connect to 127.0.0.1:$port"; exit 1; }
+    IFS= read -r -t 2 greeting <&3 || { echo "no greeting"; exit 1; }
+    printf 'PING\r\n' >&3
+    IFS= read -r -t 2 answer <&3 || { echo "no answer to PING (greeted by ${greeting%$'\r'})"; exit 1; }
+    printf 'QUIT\r\n' >&3
     exec 3>&-
-    case "$status" in
-        "HTTP/1.1 200"*) echo "${body:-ready}"; exit 0 ;;
-        *) echo "${status%$'\r'}: ${body}"; exit 1 ;;
+    [ "${answer%$'\r'}" = PONG ] || { echo "PING answered with: ${answer%$'\r'}"; exit 1; }
+    echo "PONG from pid ${greeting%$'\r'}"
+}
+
+admin_check() {
+    local path=$1 host=${FORKLINE_ADMIN_HOST:-127.0.0.1} port=${FORKLINE_ADMIN_PORT:-9090}
+    local auth='' status line body=''
+    case $host in 0.0.0.0 | :: | '[::]') host=127.0.0.1 ;; esac
+    [ "$port" != 0 ] || { echo "the admin API is off (FORKLINE_ADMIN_PORT=0): no $path"; exit 1; }
+    if [ -n "${FORKLINE_ADMIN_TOKEN:-}" ]; then
+        auth="Authorization: Bearer $FORKLINE_ADMIN_TOKEN"$'\r\n'
+    fi
+    { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || { echo "cannot connect to the admin API at $host:$port"; exit 1; }
+    # printf is a builtin: the token never appears in a process's command line.
+    printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n' "$path" "$host" "$auth" >&3
+    IFS= read -r -t 2 status <&3 || { echo "no answer from the admin API to GET $path"; exit 1; }
+    # Skip the headers; the first line of the body says why (e.g. "not ready: slot 1 starting").
+    while IFS= read -r -t 2 line <&3 && [ -n "${line%$'\r'}" ]; do :; done
+    IFS= read -r -t 2 body <&3
+    exec 3>&-
+    status=${status%$'\r'}
+    case $status in
+        'HTTP/1.1 200 '*) echo "$path: ${body%$'\r'}" ;;
+        *) echo "$path: ${status#HTTP/1.1 } ${body%$'\r'}"; exit 1 ;;
     esac
-fi
-port=${FORKLINE_PORT:-3000}
-exec 3<>"/dev/tcp/127.0.0.1/$port" || { echo "cannot connect to 127.0.0.1:$port"; exit 1; }
-IFS= read -r -t 2 greeting <&3 || { echo "no greeting"; exit 1; }
-printf 'PING\r\n' >&3
-IFS= read -r -t 2 answer <&3 || { echo "no answer to PING (greeted by ${greeting%$'\r'})"; exit 1; }
-printf 'QUIT\r\n' >&3
-exec 3>&-
-[ "${answer%$'\r'}" = PONG ] || { echo "PING answered with: ${answer%$'\r'}"; exit 1; }
-echo "PONG from pid ${greeting%$'\r'}"
+}
+
+default=protocol
+[ -z "${FORKLINE_APP:-}" ] || default=ready
+case ${1:-$default} in
+    protocol) protocol_check ;;
+    ready) admin_check /readyz ;;
+    live) admin_check /livez ;;
+    *) echo "usage: healthcheck.sh [ready|live]"; exit 2 ;;
+esac
