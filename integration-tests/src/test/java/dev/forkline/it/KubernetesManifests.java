@@ -317,6 +317,10 @@ final class KubernetesManifests {
 
         checkSecurity(file, pod, c, at);
         checkResources(file, c, at, effective);
+        if (!Boolean.TRUE.equals(pod.getShareProcessNamespace())) {
+            problem(file, "spec.template.spec.shareProcessNamespace must be true: then the pause process is PID 1"
+                    + " and reaps orphans, not java (the image expects an init, as docker run --init gives it)");
+        }
         if (!Boolean.FALSE.equals(pod.getEnableServiceLinks())) {
             problem(file, "spec.template.spec.enableServiceLinks must be false: a Service named forkline makes the"
                     + " kubelet set FORKLINE_PORT=tcp://<cluster IP>:<port> in the container");

@@ -121,6 +121,8 @@ class KubernetesManifestsIT {
                 Arguments.of("no connection migration", "deployment.yaml",
                         "value: \"1\"\n      topologySpreadConstraints", "value: \"0\"\n      topologySpreadConstraints",
                         "net.ipv4.tcp_migrate_req=1 is missing"),
+                Arguments.of("java as PID 1", "deployment.yaml",
+                        "shareProcessNamespace: true", "shareProcessNamespace: false", "shareProcessNamespace must be true"),
                 Arguments.of("service links", "deployment.yaml",
                         "enableServiceLinks: false", "enableServiceLinks: true", "enableServiceLinks must be false"),
                 Arguments.of("no CPU limit with FORKLINE_WORKERS=auto", "deployment.yaml",
