@@ -57,6 +57,7 @@ class SwarmRollingUpdateIT {
                 "FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(freePort())));
         SteadyLoad load = null;
         try {
+            removeStack(stack); // what an interrupted earlier run may have left
             deploy(stack, env);
             await("the stack's services converge").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> DockerCli.lines("service", "ls", "--filter", "label=com.docker.stack.namespace=" + stack,
