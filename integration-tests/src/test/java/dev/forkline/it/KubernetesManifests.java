@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -383,7 +382,7 @@ final class KubernetesManifests {
 
     private static boolean isLoopback(String host) {
         try {
-            return host.equals("0.0.0.0") || host.equals("::") ? false : InetAddress.getByName(host).isLoopbackAddress();
+            return !host.equals("0.0.0.0") && !host.equals("::") && InetAddress.getByName(host).isLoopbackAddress();
         } catch (UnknownHostException e) {
             return false;
         }

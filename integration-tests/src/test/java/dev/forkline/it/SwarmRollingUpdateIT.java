@@ -44,8 +44,9 @@ class SwarmRollingUpdateIT {
                 .withBuildArg("BASE_IMAGE", ForklineImage.baseImage())
                 .get();
 
-        boolean createdSwarm = joinOrCreateSwarm();
+        // A new swarm also creates the docker_gwbridge network, which leaving it does not remove.
         boolean hadGatewayBridge = !DockerCli.lines("network", "ls", "-q", "--filter", "name=^docker_gwbridge$").isEmpty();
+        boolean createdSwarm = joinOrCreateSwarm();
         String stack = "forkline-it-" + SUFFIX;
         String service = stack + "_forkline";
         int port = freePort();
