@@ -84,7 +84,14 @@ final class StackFile {
                 effective.put(k, v);
             }
         });
-        map(forkline.get("environment")).forEach((k, v) -> {
+        Map<String, Object> environment = map(forkline.get("environment"));
+        for (Setting s : Setting.values()) {
+            if (!environment.containsKey(s.variable())) {
+                problem(file, at + ".environment: " + s.variable() + " is missing (every setting is listed, with its"
+                        + " default, as in compose.yaml)");
+            }
+        }
+        environment.forEach((k, v) -> {
             if (k.startsWith("FORKLINE_") && Setting.byVariable(k).isEmpty()) {
                 problem(file, at + ".environment." + k + ": not a Forkline setting (common/.../Setting.java, README)");
             }

@@ -48,6 +48,8 @@ class StackFileTest {
                 Arguments.of("a renamed setting", false, "FORKLINE_LINE_TIMEOUT: ${FORKLINE_LINE_TIMEOUT:-30s}",
                         "FORKLINE_LINE_TIMEOUTS: ${FORKLINE_LINE_TIMEOUT:-30s}",
                         "stack.yaml: services.forkline.environment.FORKLINE_LINE_TIMEOUTS: not a Forkline setting"),
+                Arguments.of("a setting left out", false, "      FORKLINE_MIN_UPTIME: ${FORKLINE_MIN_UPTIME:-5s}\n", "",
+                        "stack.yaml: services.forkline.environment: FORKLINE_MIN_UPTIME is missing"),
                 Arguments.of("a replica port the proxy does not send to", false, "FORKLINE_PORT: 3000", "FORKLINE_PORT: 3001",
                         "tasks.forkline:3000 is neither the replicas' FORKLINE_PORT=3001"),
                 Arguments.of("a proxy backend on another port", true, "tasks.forkline:8080", "tasks.forkline:8081",
