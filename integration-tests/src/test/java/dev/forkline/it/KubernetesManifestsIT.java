@@ -64,6 +64,25 @@ class KubernetesManifestsIT {
         assertThat(check(files)).isEmpty();
     }
 
+    @Test
+    void httpGetProbesOnTheAdminApiAreValidOnceItListensOffLoopback() {
+        // The switch docs/SCALING.md describes: admin API on the pod's address (its token from the
+        // optional Secret), a named container port, httpGet probes on /readyz and /livez.
+        Map<String, String> files = edit(shipped, "deployment.yaml",
+                "- name: FORKLINE_ADMIN_HOST\n              value: 127.0.0.1",
+                "- name: FORKLINE_ADMIN_HOST\n              value: 0.0.0.0");
+        files = edit(files, "deployment.yaml", "            - name: http\n              containerPort: 8080\n",
+                "            - name: http\n              containerPort: 8080\n"
+                        + "            - name: admin\n              containerPort: 9090\n");
+        files = edit(files, "deployment.yaml",
+                "readinessProbe:\n            exec:\n              command: [\"/opt/forkline/healthcheck.sh\", \"ready\"]",
+                "readinessProbe:\n            httpGet:\n              path: /readyz\n              port: admin");
+        files = edit(files, "deployment.yaml",
+                "livenessProbe:\n            exec:\n              command: [\"/opt/forkline/healthcheck.sh\", \"live\"]",
+                "livenessProbe:\n            httpGet:\n              path: /livez\n              port: admin");
+        assertThat(check(files)).isEmpty();
+    }
+
     static Stream<Arguments> drifts() {
         return Stream.of(
                 Arguments.of("a misspelt field", "deployment.yaml", "livenessProbe:", "livenesProbe:",
