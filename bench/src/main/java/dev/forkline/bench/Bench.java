@@ -21,7 +21,14 @@ public final class Bench {
             return;
         }
         // Progress goes to stderr, so that --json leaves stdout to the summary alone.
-        LoadResult result = new LoadGenerator(options, System.err).run();
+        if (options.control()) {
+            new HoldGenerator(options, System.out, System.err).control();
+            System.exit(0);
+            return;
+        }
+        LoadResult result = options.mode() == LoadOptions.Mode.HOLD
+                ? new HoldGenerator(options, System.out, System.err).run()
+                : new LoadGenerator(options, System.err).run();
         System.out.print(options.json() ? result.json() + "\n" : result.text());
     }
 }

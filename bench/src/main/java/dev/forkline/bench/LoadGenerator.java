@@ -40,12 +40,19 @@ final class LoadGenerator {
     private final LoadOptions o;
     private final PrintStream progress;
     private final EventLoopGroup group;
-    private final Bootstrap bootstrap;
+    /**
+     * One Bootstrap per event loop, used only on that loop: a connect reuses it as is, instead of
+     * cloning a Bootstrap (and its option maps) per connection; {@code init()} reads the handler
+     * synchronously, so setting it just before {@code connect()} on the same thread is safe.
+     */
+    private final Map<EventLoop, Bootstrap> bootstraps = new HashMap<>();
+    private final java.util.List<EventLoop> loops = new java.util.ArrayList<>();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<EventLoop, LoopStats> stats = new ConcurrentHashMap<>();
     private final LongAdder completions = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final ByteBuf batch;
+    private final java.net.InetSocketAddress remote;
     private volatile boolean recording;
     private volatile boolean stopping;
 
@@ -59,9 +66,16 @@ final class LoadGenerator {
         this.o = o;
         this.progress = progress;
         this.group = new MultiThreadIoEventLoopGroup(o.threads(), EpollIoHandler.newFactory());
-        this.bootstrap = new Bootstrap().group(group).channel(EpollSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000);
+        for (io.netty.util.concurrent.EventExecutor e : group) {
+            EventLoop loop = (EventLoop) e;
+            loops.add(loop);
+            bootstraps.put(loop, new Bootstrap().group(loop).channel(EpollSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    // greet closes every connection it opens: let a port in TIME_WAIT be bound again
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000));
+        }
+        this.remote = new java.net.InetSocketAddress(o.host(), o.port());
         byte[] line = (o.request() + "\r\n").getBytes(StandardCharsets.UTF_8);
         ByteBuf b = Unpooled.directBuffer(line.length * o.depth());
         for (int i = 0; i < o.depth(); i++) {
@@ -72,7 +86,8 @@ final class LoadGenerator {
 
     LoadResult run() throws InterruptedException {
         for (int i = 0; i < o.connections(); i++) {
-            connect();
+            EventLoop loop = loops.get(i % loops.size());
+            loop.execute(() -> connect(loop));
         }
         tick("warm-up", o.warmup().toMillis());
         completions.reset();
@@ -121,13 +136,14 @@ final class LoadGenerator {
         }
     }
 
-    private void connect() {
+    /** On {@code loop}: opens one connection there. */
+    private void connect(EventLoop loop) {
         if (stopping) {
             return;
         }
         ChannelInboundHandlerAdapter handler = o.mode() == LoadOptions.Mode.GREET ? new Greet() : new Requests();
         long start = System.nanoTime();
-        ChannelFuture f = bootstrap.clone().handler(handler).connect(o.host(), o.port());
+        ChannelFuture f = bootstraps.get(loop).handler(handler).connect(remote);
         f.addListener(r -> {
             if (r.isSuccess()) {
                 channels.add(f.channel());
@@ -146,7 +162,7 @@ final class LoadGenerator {
         }
         if (!stopping) {
             // Back off a little so that a refused port does not become a busy loop.
-            loop.schedule(this::connect, 10, TimeUnit.MILLISECONDS);
+            loop.schedule(() -> connect(loop), 10, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -198,7 +214,7 @@ final class LoadGenerator {
             if (!greeted) {
                 failed(ctx.channel().eventLoop());
             } else {
-                connect();
+                connect(ctx.channel().eventLoop());
             }
         }
 

@@ -18,15 +18,22 @@ record LoadOptions(
         int depth,
         String request,
         boolean greeting,
-        boolean json) {
+        boolean json,
+        List<String> sources,
+        int sample,
+        Duration pingInterval,
+        int maxPending,
+        boolean control) {
 
-    enum Mode { GREET, REQ }
+    enum Mode { GREET, REQ, HOLD }
 
     static final String USAGE = """
-            usage: java -jar forkline-bench.jar greet|req [options]
+            usage: java -jar forkline-bench.jar greet|req|hold [options]
 
               greet   connect, read the greeting line, close, again: connections per second
               req     persistent connections with --depth request lines in flight: requests per second
+              hold    open --connections and keep them idle after the greeting, while a sample of them
+                      sends PING every --ping-interval: latency under a crowd of idle connections
 
               --host H          default 127.0.0.1
               --port P          default 3000
@@ -38,6 +45,19 @@ record LoadOptions(
               --request LINE    req: the request line (default PING)
               --no-greeting     req: the server sends no greeting (memcached)
               --json            print the summary as one JSON object
+              --source A[,B..]  hold: local addresses to connect from, round robin (each 127.x address has
+                                its own ~28k ephemeral ports), default: the kernel's choice
+              --sample N        hold: connections of the held ones that PING (default 1000; the first opened)
+              --ping-interval D hold: time between two PINGs of one sample connection (default 100ms)
+              --max-pending N   hold: connects in flight at once (default 512)
+              --control         hold: read commands from stdin instead of holding for --duration:
+                                  hold N      open connections until N are greeted, then print a JSON line
+                                  sample D    PING for D on the sample, then print a JSON line (histogram)
+                                  reconnect on|off   reopen connections the server closes (default off)
+                                  stats       print a JSON line of the counters
+                                  quit        close every connection and exit
+              --http            hold: greet with an HTTP/1.1 keep-alive request (nginx) instead of
+                                reading a greeting line; the sample sends GET / instead of PING
             """;
 
     static LoadOptions parse(List<String> args) {
@@ -48,7 +68,8 @@ record LoadOptions(
         Mode mode = switch (a.pop()) {
             case "greet" -> Mode.GREET;
             case "req" -> Mode.REQ;
-            default -> throw new IllegalArgumentException("the first argument is greet or req");
+            case "hold" -> Mode.HOLD;
+            default -> throw new IllegalArgumentException("the first argument is greet, req or hold");
         };
         String host = "127.0.0.1";
         int port = 3000;
@@ -60,6 +81,11 @@ record LoadOptions(
         String request = "PING";
         boolean greeting = true;
         boolean json = false;
+        List<String> sources = List.of();
+        int sample = 1000;
+        Duration pingInterval = Duration.ofMillis(100);
+        int maxPending = 512;
+        boolean control = false;
         while (!a.isEmpty()) {
             String opt = a.pop();
             switch (opt) {
@@ -73,13 +99,43 @@ record LoadOptions(
                 case "--request" -> request = value(a, opt);
                 case "--no-greeting" -> greeting = false;
                 case "--json" -> json = true;
+                case "--source" -> sources = List.of(value(a, opt).split(","));
+                case "--sample" -> sample = nonNegative(a, opt);
+                case "--ping-interval" -> pingInterval = duration(value(a, opt));
+                case "--max-pending" -> maxPending = positive(a, opt);
+                case "--control" -> control = true;
+                case "--http" -> request = HTTP_REQUEST;
                 default -> throw new IllegalArgumentException("unknown option " + opt);
             }
         }
         if (mode == Mode.GREET && !greeting) {
             throw new IllegalArgumentException("greet needs a greeting");
         }
-        return new LoadOptions(mode, host, port, connections, threads, duration, warmup, depth, request, greeting, json);
+        if (control && mode != Mode.HOLD) {
+            throw new IllegalArgumentException("--control is for hold");
+        }
+        return new LoadOptions(mode, host, port, connections, threads, duration, warmup, depth, request, greeting, json,
+                sources, sample, pingInterval, maxPending, control);
+    }
+
+    /** hold --http: the request a keep-alive HTTP connection sends first and on every sample PING. */
+    static final String HTTP_REQUEST = "GET / HTTP/1.1\r\nHost: bench";
+
+    boolean http() {
+        return request.equals(HTTP_REQUEST);
+    }
+
+    private static int nonNegative(Deque<String> a, String opt) {
+        String v = value(a, opt);
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(opt + " needs an integer >= 0, not " + v);
     }
 
     private static String value(Deque<String> a, String opt) {

@@ -17,8 +17,13 @@ record LoadResult(LoadOptions options, double rate, long completions, long error
         sb.append(String.format(Locale.ROOT, "%s %s:%d  %d connections, %d client threads%s, %.1f s after %d s of warm-up%n",
                 o.mode().name().toLowerCase(Locale.ROOT), o.host(), o.port(), o.connections(), o.threads(),
                 o.mode() == LoadOptions.Mode.REQ ? ", depth " + o.depth() : "", seconds, o.warmup().toSeconds()));
-        sb.append(String.format(Locale.ROOT, "rate      %,.0f %s/s%n", rate,
-                o.mode() == LoadOptions.Mode.GREET ? "connections" : "requests"));
+        if (o.mode() == LoadOptions.Mode.HOLD) {
+            sb.append(String.format(Locale.ROOT, "held      %,d connections (opened at %,.0f connections/s), PING every %d ms on %d of them%n",
+                    completions, rate, o.pingInterval().toMillis(), Math.min(o.sample(), completions)));
+        } else {
+            sb.append(String.format(Locale.ROOT, "rate      %,.0f %s/s%n", rate,
+                    o.mode() == LoadOptions.Mode.GREET ? "connections" : "requests"));
+        }
         sb.append(String.format(Locale.ROOT, "errors    %d%n", errors));
         sb.append("latency  ");
         for (double p : PERCENTILES) {
