@@ -19,7 +19,8 @@ public record WorkerConfig(
         int maxConnections,
         Duration drainTimeout,
         Duration heartbeatInterval,
-        HttpLimits http) {
+        HttpLimits http,
+        int backlog) {
 
     /**
      * The HTTP servers' settings (the facet's and the admin API's): HTTP/2 cleartext, the longest
@@ -44,7 +45,10 @@ public record WorkerConfig(
                 Setting.MAX_CONNECTIONS.intIn(values, 1, 1_000_000),
                 Setting.DRAIN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 Setting.HEARTBEAT_INTERVAL.duration(values, Duration.ofMillis(50), Duration.ofMinutes(1)),
-                HttpLimits.from(values));
+                HttpLimits.from(values),
+                // listen(2)'s backlog; the kernel silently caps it at net.core.somaxconn (the supervisor warns).
+                Setting.BACKLOG.intIn(values, 1, 1 << 20));
+
     }
 
     /** 0 turns the HTTP facet off; it cannot share the line protocol's port. */
@@ -72,6 +76,7 @@ public record WorkerConfig(
         env.put(Setting.HTTP2.variable(), Boolean.toString(http.http2()));
         env.put(Setting.HTTP_MAX_REQUEST_LINE.variable(), Integer.toString(http.maxRequestLine()));
         env.put(Setting.HTTP_MAX_HEADER_SIZE.variable(), Integer.toString(http.maxHeaderSize()));
+        env.put(Setting.BACKLOG.variable(), Integer.toString(backlog));
         return env;
     }
 }

@@ -66,6 +66,9 @@ final class SupervisorMain {
             return busy;
         }
         warnAboutConnectionMigration();
+        if (config.app().isEmpty()) { // the checked settings are the built-in server's
+            Capacity.warnings(config).forEach(LOG::warning);
+        }
         if (config.app().isPresent()) {
             AppSpec app = config.app().get();
             String version = app.manifestAttribute("Implementation-Version");
