@@ -132,6 +132,7 @@ public final class ControlCodec {
         g.writeNumberField("bytes_in", s.bytesIn());
         g.writeNumberField("bytes_out", s.bytesOut());
         g.writeNumberField("http_requests", s.httpRequests());
+        g.writeNumberField("resets", s.resets());
     }
 
     private static WorkerStats stats(Map<String, Object> f) {
@@ -139,7 +140,7 @@ public final class ControlCodec {
                 longField(f, "pid"), intField(f, "slot"), intField(f, "generation"),
                 longField(f, "uptime_ms"), longField(f, "connections"), longField(f, "accepted"),
                 longField(f, "requests"), longField(f, "bytes_in"), longField(f, "bytes_out"),
-                optionalLong(f, "http_requests"));
+                optionalLong(f, "http_requests"), optionalLong(f, "resets"));
     }
 
     /** Reads a flat JSON object of strings and integers; nested values are skipped. */

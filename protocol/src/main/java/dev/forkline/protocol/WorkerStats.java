@@ -13,6 +13,8 @@ package dev.forkline.protocol;
  * @param bytesIn bytes read from clients since start
  * @param bytesOut bytes written to clients since start
  * @param httpRequests HTTP requests answered since start (the HTTP facet)
+ * @param resets line connections the client reset (ECONNRESET, EPIPE) since start: ordinary traffic,
+ *     counted here instead of logged
  */
 public record WorkerStats(
         long pid,
@@ -24,5 +26,6 @@ public record WorkerStats(
         long requests,
         long bytesIn,
         long bytesOut,
-        long httpRequests) {
+        long httpRequests,
+        long resets) {
 }

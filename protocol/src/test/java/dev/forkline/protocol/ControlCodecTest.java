@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class ControlCodecTest {
 
-    private static final WorkerStats STATS = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000, 55);
+    private static final WorkerStats STATS = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000, 55, 9);
 
     @Test
     void everyMessageSurvivesARoundTrip() {
@@ -46,7 +46,7 @@ class ControlCodecTest {
         String info = ControlCodec.encodeInfo(STATS);
         assertThat(info).isEqualTo("{\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"
                 + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000,"
-                + "\"http_requests\":55}");
+                + "\"http_requests\":55,\"resets\":9}");
         assertThat(ControlCodec.decodeInfo(info)).isEqualTo(STATS);
     }
 
@@ -54,6 +54,9 @@ class ControlCodecTest {
     void readsStatsOfAnOlderWorkerWithoutTheFieldsAddedSince() {
         assertThat(ControlCodec.decodeInfo("{\"pid\":1,\"slot\":0,\"generation\":1,\"uptime_ms\":5,"
                 + "\"connections\":0,\"accepted\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0}").httpRequests())
+                .isZero();
+        assertThat(ControlCodec.decodeInfo("{\"pid\":1,\"slot\":0,\"generation\":1,\"uptime_ms\":5,\"connections\":0,"
+                + "\"accepted\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0,\"http_requests\":3}").resets())
                 .isZero();
     }
 

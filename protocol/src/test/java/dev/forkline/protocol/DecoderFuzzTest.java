@@ -97,9 +97,9 @@ class DecoderFuzzTest {
         Arbitrary<Integer> ints = Arbitraries.integers();
         Arbitrary<WorkerStats> stats = Combinators.combine(
                 List.of(longs, ints.map(Integer::longValue), ints.map(Integer::longValue), longs, longs, longs, longs, longs,
-                        longs, longs))
+                        longs, longs, longs))
                 .as(v -> new WorkerStats(v.get(0), v.get(1).intValue(), v.get(2).intValue(), v.get(3), v.get(4),
-                        v.get(5), v.get(6), v.get(7), v.get(8), v.get(9)));
+                        v.get(5), v.get(6), v.get(7), v.get(8), v.get(9), v.get(10)));
         return Arbitraries.oneOf(
                 Combinators.combine(longs, ints, ints,
                         Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(40).list().ofMaxSize(4))

@@ -196,10 +196,11 @@ final class AdminServer {
                     .put("restarts", w.restarts()).put("last_exit", w.lastExit())
                     .put("heartbeat_age_ms", w.heartbeatAgeMillis() < 0 ? null : w.heartbeatAgeMillis());
             // Zero until the worker's first heartbeat.
-            WorkerStats st = w.stats() != null ? w.stats() : new WorkerStats(w.pid(), w.slot(), w.generation(), 0, 0, 0, 0, 0, 0, 0);
+            WorkerStats st = w.stats() != null ? w.stats() : new WorkerStats(w.pid(), w.slot(), w.generation(), 0, 0, 0, 0, 0, 0, 0, 0);
             o.put("connections", st.connections()).put("accepted", st.accepted()).put("requests", st.requests())
                     .put("bytes_in", st.bytesIn()).put("bytes_out", st.bytesOut())
-                    .put("http_requests", st.httpRequests());
+                    .put("http_requests", st.httpRequests())
+                    .put("resets", st.resets());
             workers.add(o);
         }
         Snapshot.Totals t = s.totals();

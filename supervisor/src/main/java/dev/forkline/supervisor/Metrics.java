@@ -34,6 +34,8 @@ final class Metrics {
         workerCounter("forkline_worker_bytes_in", "Bytes the worker read from clients", WorkerStats::bytesIn);
         workerCounter("forkline_worker_bytes_out", "Bytes the worker wrote to clients", WorkerStats::bytesOut);
         workerCounter("forkline_worker_http_requests", "HTTP requests the worker answered", WorkerStats::httpRequests);
+        workerCounter("forkline_worker_client_resets", "Line connections the client reset (counted, not logged)",
+                WorkerStats::resets);
         GaugeWithCallback.builder().name("forkline_worker_heartbeat_age_seconds")
                 .help("Time since the worker's last heartbeat").labelNames(WORKER_LABELS)
                 .callback(cb -> snapshot.get().workers().forEach(w -> {
