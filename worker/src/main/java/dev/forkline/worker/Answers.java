@@ -6,20 +6,23 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
+import java.nio.charset.StandardCharsets;
 
 /**
- * The worker's responses, encoded once at start: the hot path writes these buffers as they are
- * (Vert.x writes a slice of a buffer, so one instance serves every connection). They live in direct
+ * The worker's responses, encoded once at start: the hot path writes a duplicate of these buffers
+ * (an index pair over the same bytes, so one instance serves every connection). They live in direct
  * memory, so that Netty's epoll transport writes them without first copying them out of the heap.
+ * The line protocol takes them as Netty buffers ({@link LineConnection}), the HTTP facet as Vert.x
+ * buffers.
  */
 final class Answers {
-    static final Buffer PONG = direct(Responses.PONG);
-    static final Buffer BYE = direct(Responses.BYE);
-    static final Buffer BUSY = direct(Responses.BUSY);
+    private static final ByteBuf PONG = direct(Responses.PONG);
+    private static final ByteBuf BYE = direct(Responses.BYE);
+    private static final ByteBuf BUSY = direct(Responses.BUSY);
 
-    private final Buffer pid;
-    private final Buffer lineTooLong;
-    private final Buffer lineTimeout;
+    private final ByteBuf pid;
+    private final ByteBuf lineTooLong;
+    private final ByteBuf lineTimeout;
     private final Buffer httpPid;
     private final Buffer notFound = Buffer.buffer("not found\n");
     private final Buffer notAllowed = Buffer.buffer("method not allowed\n");
@@ -33,20 +36,37 @@ final class Answers {
         this.pid = direct(Responses.pid(id.pid()));
         this.lineTooLong = direct(Responses.lineTooLong(maxLine));
         this.lineTimeout = direct(Responses.lineTimeout(lineTimeout.toMillis()));
-        this.httpPid = direct((id.pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        this.httpPid = BufferInternal.buffer(direct((id.pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
     }
 
     /** The greeting, and the answer to PID and to every unknown line. */
-    Buffer pid() {
-        return pid;
+    ByteBuf pid() {
+        return pid.duplicate();
     }
 
-    Buffer lineTooLong() {
-        return lineTooLong;
+    int pidLength() {
+        return pid.readableBytes();
     }
 
-    Buffer lineTimeout() {
-        return lineTimeout;
+    ByteBuf pong() {
+        return PONG.duplicate();
+    }
+
+    ByteBuf bye() {
+        return BYE.duplicate();
+    }
+
+    /** Sent instead of the greeting when the worker holds FORKLINE_MAX_CONNECTIONS connections. */
+    ByteBuf busy() {
+        return BUSY.duplicate();
+    }
+
+    ByteBuf lineTooLong() {
+        return lineTooLong.duplicate();
+    }
+
+    ByteBuf lineTimeout() {
+        return lineTimeout.duplicate();
     }
 
     /** The body of {@code GET /}: the PID and a LF. */
@@ -62,14 +82,18 @@ final class Answers {
         };
     }
 
-    /** An unreleasable direct buffer: shared by every write, never freed. */
-    static Buffer direct(byte[] bytes) {
-        ByteBuf b = Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes);
-        return BufferInternal.buffer(Unpooled.unreleasableBuffer(b));
+    /** An unreleasable direct buffer: shared by every write (as duplicates), never freed. */
+    static ByteBuf direct(byte[] bytes) {
+        return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes));
     }
 
     /** INFO is built per request: it reports live counters. */
-    Buffer info() {
+    ByteBuf info() {
+        return Unpooled.wrappedBuffer(Responses.line(ControlCodec.encodeInfo(counters.snapshot(id))));
+    }
+
+    /** INFO for the HTTP facet: the JSON line without its CR LF, then LF. */
+    Buffer httpInfo() {
         return Buffer.buffer(Responses.line(ControlCodec.encodeInfo(counters.snapshot(id))));
     }
 }

@@ -13,9 +13,11 @@ final class Counters {
     long bytesIn;
     long bytesOut;
     long httpRequests;
+    /** Connections the client reset (ECONNRESET, EPIPE): ordinary traffic, counted instead of logged. */
+    long resets;
 
     WorkerStats snapshot(WorkerIdentity id) {
         return new WorkerStats(id.pid(), id.slot(), id.generation(), id.uptimeMillis(),
-                connections, accepted, requests, bytesIn, bytesOut, httpRequests);
+                connections, accepted, requests, bytesIn, bytesOut, httpRequests, resets);
     }
 }

@@ -23,6 +23,7 @@ import io.vertx.core.http.HttpServerResponse;
  * for every HTTP server of the worker, by {@link dev.forkline.http.HttpGuard}.
  */
 final class HttpFacet implements Handler<HttpServerRequest> {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HttpFacet.class.getName());
     private static final CharSequence TEXT = HttpHeaders.createOptimized("text/plain; charset=utf-8");
     private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
     private static final CharSequence GET_HEAD = HttpHeaders.createOptimized("GET, HEAD");
@@ -46,6 +47,13 @@ final class HttpFacet implements Handler<HttpServerRequest> {
         }
         counters.connections++;
         connection.closeHandler(v -> counters.connections--);
+        // A reset is ordinary client behaviour: without a handler Vert.x logs each one as an error.
+        connection.exceptionHandler(e -> {
+            if (e instanceof java.io.IOException) {
+                counters.resets++;
+            }
+            LOG.log(java.util.logging.Level.FINE, "HTTP connection error", e);
+        });
     }
 
     @Override
@@ -64,7 +72,7 @@ final class HttpFacet implements Handler<HttpServerRequest> {
         }
         switch (req.path()) {
             case "/" -> end(res.putHeader(HttpHeaders.CONTENT_TYPE, TEXT), method, answers.httpPid());
-            case "/info" -> end(res.putHeader(HttpHeaders.CONTENT_TYPE, JSON), method, answers.info());
+            case "/info" -> end(res.putHeader(HttpHeaders.CONTENT_TYPE, JSON), method, answers.httpInfo());
             default -> end(res.setStatusCode(404), method, answers.httpError(404));
         }
     }

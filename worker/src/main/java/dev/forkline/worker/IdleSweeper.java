@@ -1,10 +1,11 @@
 package dev.forkline.worker;
 
-import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
 
 /**
- * FORKLINE_IDLE_TIMEOUT for line connections without a timer per connection: a coarse clock ticks
+ * The worker's line connections (an intrusive list: the drain and the stop walk it) and
+ * FORKLINE_IDLE_TIMEOUT for them without a timer per connection: a coarse clock ticks
  * every tenth of the timeout, each connection notes the tick of its last input, and each tick
  * closes the connections that have been quiet for the whole timeout (so a connection is closed
  * between 1.0 and 1.1 times the timeout after its last input).
@@ -20,11 +21,18 @@ final class IdleSweeper {
     private final long idleTicks;
     private long tick;
     private LineConnection head;
+    private int size;
 
-    IdleSweeper(Vertx vertx, Duration idleTimeout) {
-        long period = Math.max(10, idleTimeout.toMillis() / TICKS_PER_TIMEOUT);
+    private final long period;
+
+    IdleSweeper(Duration idleTimeout) {
+        this.period = Math.max(10, idleTimeout.toMillis() / TICKS_PER_TIMEOUT);
         this.idleTicks = Math.max(1, (idleTimeout.toMillis() + period - 1) / period);
-        vertx.setPeriodic(period, t -> sweep());
+    }
+
+    /** Starts the clock on the event loop of {@code context}. */
+    void start(ContextInternal context) {
+        context.setPeriodic(period, t -> sweep());
     }
 
     /** The current tick: what a connection records as its last activity. */
@@ -33,6 +41,7 @@ final class IdleSweeper {
     }
 
     void add(LineConnection c) {
+        size++;
         c.next = head;
         c.prev = null;
         if (head != null) {
@@ -42,6 +51,10 @@ final class IdleSweeper {
     }
 
     void remove(LineConnection c) {
+        if (c.prev == null && head != c) {
+            return; // not in the list (removed already)
+        }
+        size--;
         if (c.prev != null) {
             c.prev.next = c.next;
         } else if (head == c) {
@@ -54,15 +67,26 @@ final class IdleSweeper {
         c.next = null;
     }
 
-    private void sweep() {
-        tick++;
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Runs {@code action} on every connection; the action may close (remove) the one it is given. */
+    void forEach(java.util.function.Consumer<LineConnection> action) {
         LineConnection c = head;
         while (c != null) {
-            LineConnection next = c.next; // closing removes c from the list
-            if (tick - c.lastActiveTick > idleTicks) {
-                c.closeIdle();
-            }
+            LineConnection next = c.next;
+            action.accept(c);
             c = next;
         }
+    }
+
+    private void sweep() {
+        tick++;
+        forEach(c -> {
+            if (tick - c.lastActiveTick > idleTicks) {
+                c.close();
+            }
+        });
     }
 }

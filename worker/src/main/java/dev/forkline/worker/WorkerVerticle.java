@@ -5,18 +5,16 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetServerOptions;
-import io.vertx.core.net.NetSocket;
+import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Everything one worker serves, on its single event loop: the line protocol on FORKLINE_PORT and,
- * unless FORKLINE_HTTP_PORT is 0, the HTTP facet ({@link HttpFacet}). {@link #start()} returns the
- * listen futures, so a port that cannot be bound fails the deployment and the worker exits with the
- * boot-error code.
+ * Everything one worker serves, on its single event loop: the line protocol on FORKLINE_PORT
+ * ({@link LineServer}) and, unless FORKLINE_HTTP_PORT is 0, the HTTP facet ({@link HttpFacet}).
+ * {@link #start()} returns the listen futures, so a port that cannot be bound fails the deployment
+ * and the worker exits with the boot-error code.
  *
  * <p>Both listeners set SO_REUSEPORT: every worker binds the same ports with sockets of its own and
  * the kernel spreads incoming connections across them (socket(7), SO_REUSEPORT). Reuse-port needs the
@@ -24,16 +22,17 @@ import java.util.concurrent.TimeUnit;
  * a worker the transport sets it for every server anyway; the options say it for the embedded use.)
  *
  * <p>Drain is the worker's, the same for every application ({@code WorkerMain}): listeners closed,
- * then Vert.x's graceful shutdown of each server, which calls each line connection's shutdown
- * handler ({@link LineConnection}) and closes HTTP keep-alive connections after their current request (answered with {@code Connection: close}).
+ * then Vert.x's graceful shutdown of each Vert.x server (HTTP keep-alive connections close after
+ * their current request, answered with {@code Connection: close}), then undeploy. The line protocol is not a Vert.x server: its connections
+ * start draining when its listener closes (quiet ones close, the rest at FORKLINE_DRAIN_TIMEOUT), and
+ * {@link #stop()}, the undeploy, completes when they are gone.
  */
 public final class WorkerVerticle extends VerticleBase {
     private final WorkerConfig config;
     private final Counters counters;
     private final Answers answers;
-    private NetServer lineServer;
+    private LineServer lineServer;
     private HttpServer httpServer;
-    private IdleSweeper idle;
 
     WorkerVerticle(WorkerConfig config, WorkerIdentity id, Counters counters) {
         this.config = config;
@@ -43,8 +42,8 @@ public final class WorkerVerticle extends VerticleBase {
 
     /**
      * Verticles that serve Forkline's protocols inside an application's own Vert.x instance, each
-     * with counters of its own: deploy several instances on several event loops and Vert.x shares
-     * the port among them. What a Vert.x user would do instead of processes; the bench compares it.
+     * with counters of its own: deploy several instances on several event loops and each binds the
+     * port with SO_REUSEPORT. What a Vert.x user would do instead of processes; the bench compares it.
      */
     public static java.util.function.Supplier<VerticleBase> embedded(WorkerConfig config) {
         return () -> new WorkerVerticle(config, WorkerIdentity.fromEnvironment(), new Counters());
@@ -52,16 +51,11 @@ public final class WorkerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        NetServerOptions options = new NetServerOptions()
-                .setHost(config.host())
-                .setPort(config.port())
-                .setReusePort(true)
-                .setReuseAddress(true)
-                .setTcpNoDelay(true); // idle timeout: our IdleSweeper, not a handler per connection
-        idle = new IdleSweeper(vertx, config.idleTimeout());
-        lineServer = vertx.createNetServer(options).connectHandler(this::accept);
+        // The line protocol on Netty directly, under Vert.x's event loop and transport (see LineServer);
+        // idle timeout: our IdleSweeper, not a handler per connection.
+        lineServer = new LineServer(config, answers, counters);
         List<Future<?>> listening = new ArrayList<>();
-        listening.add(lineServer.listen());
+        listening.add(lineServer.listen((ContextInternal) context, config));
         if (config.httpPort() != 0) {
             HttpServerOptions http = new HttpServerOptions()
                     .setHost(config.host())
@@ -69,6 +63,7 @@ public final class WorkerVerticle extends VerticleBase {
                     .setReusePort(true)
                     .setReuseAddress(true)
                     .setTcpNoDelay(true)
+                    .setAcceptBacklog(config.backlog())
                     .setIdleTimeout((int) config.idleTimeout().toMillis())
                     .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                     // Vert.x turns HTTP/2 cleartext on by default; off unless FORKLINE_HTTP2=true
@@ -83,16 +78,9 @@ public final class WorkerVerticle extends VerticleBase {
         return Future.all(listening);
     }
 
-    private void accept(NetSocket socket) {
-        counters.accepted++;
-        if (counters.connections >= config.maxConnections()) {
-            counters.bytesOut += Answers.BUSY.length();
-            socket.write(Answers.BUSY);
-            socket.close();
-            return;
-        }
-        new LineConnection(vertx, socket, answers, counters, idle, config.maxLine(), config.lineTimeout().toMillis())
-                .start();
+    /** Undeploy: the end of a drain (waits for the line connections), or Vert.x closing (closes them now). */
+    @Override
+    public Future<?> stop() {
+        return lineServer == null ? Future.succeededFuture() : lineServer.stop();
     }
-
 }

@@ -3,7 +3,11 @@ package dev.forkline.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forkline.protocol.Command;
-import io.vertx.core.buffer.Buffer;
+import dev.forkline.config.WorkerConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.Map;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,11 +22,13 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
- * Fuzzes the request decoder with arbitrary bytes cut into arbitrary reads, against a reference
- * model written from docs/PROTOCOL.md: same answers in the same order, no exception, and a partial
- * line never held beyond the limit. Bounded: a fixed number of tries per property.
+ * Fuzzes a connection's handler (framing and answers: {@link LineConnection} in a Netty
+ * {@link EmbeddedChannel}, each cut one read) with arbitrary bytes cut into arbitrary reads, against
+ * a reference model written from docs/PROTOCOL.md: same answers in the same order, no exception,
+ * the connection closed exactly when the model closes it, and a partial line never held beyond the
+ * limit. Bounded: a fixed number of tries per property.
  */
-class RequestDecoderFuzzTest {
+class LineConnectionFuzzTest {
     private static final int MAX_LINE = 16;
     private static final WorkerIdentity ID = new WorkerIdentity(4242, 0, 1, System.currentTimeMillis());
 
@@ -31,28 +37,33 @@ class RequestDecoderFuzzTest {
             @ForAll("requestBytes") byte[] input,
             @ForAll @Size(min = 1, max = 12) List<@IntRange(min = 1, max = 40) Integer> cutSizes) {
         Counters counters = new Counters();
-        RequestDecoder decoder = new RequestDecoder(new Answers(ID, counters, MAX_LINE, Duration.ofSeconds(30)),
-                counters, MAX_LINE);
+        WorkerConfig config = WorkerConfig.from(Map.of("FORKLINE_MAX_LINE", Integer.toString(MAX_LINE)));
+        LineServer server = new LineServer(config, new Answers(ID, counters, MAX_LINE, Duration.ofSeconds(30)), counters);
+        LineConnection connection = new LineConnection(server);
+        EmbeddedChannel channel = new EmbeddedChannel(connection);
         Model model = new Model();
         ByteArrayOutputStream actual = new ByteArrayOutputStream();
+        drainOutbound(channel, actual);
+        assertThat(actual.toString(StandardCharsets.ISO_8859_1)).isEqualTo("4242\r\n"); // the greeting
+        actual.reset();
 
         int pos = 0;
         int cut = 0;
-        while (pos < input.length && !decoder.closing()) {
+        while (pos < input.length && channel.isOpen()) {
             int n = Math.min(cutSizes.get(cut++ % cutSizes.size()), input.length - pos);
             byte[] chunk = java.util.Arrays.copyOfRange(input, pos, pos + n);
             pos += n;
-            Buffer out = decoder.feed(Buffer.buffer(chunk));
-            if (out != null) {
-                actual.writeBytes(out.getBytes());
-            }
+            channel.writeInbound(Unpooled.wrappedBuffer(chunk)); // one read, then its read-complete
+            drainOutbound(channel, actual);
             model.feed(chunk);
-            assertThat(decoder.closing()).isEqualTo(model.closing);
+            assertThat(channel.isOpen()).isEqualTo(!model.closing);
             // Bounded: a partial line longer than the limit has already ended the connection.
-            if (!decoder.closing()) {
+            if (channel.isOpen()) {
                 assertThat(model.partial.size()).isLessThanOrEqualTo(MAX_LINE + 1);
             }
         }
+        channel.finishAndReleaseAll();
+        assertThat(counters.connections).as("closed connections are no longer counted").isZero();
 
         List<String> got = lines(actual.toString(StandardCharsets.ISO_8859_1));
         assertThat(got).hasSameSizeAs(model.answers);
@@ -80,6 +91,16 @@ class RequestDecoderFuzzTest {
             list.forEach(b::writeBytes);
             return b.toByteArray();
         });
+    }
+
+    private static void drainOutbound(EmbeddedChannel channel, ByteArrayOutputStream to) {
+        ByteBuf b;
+        while ((b = channel.readOutbound()) != null) {
+            byte[] bytes = new byte[b.readableBytes()];
+            b.readBytes(bytes);
+            b.release();
+            to.writeBytes(bytes);
+        }
     }
 
     private static List<String> lines(String s) {

@@ -267,4 +267,42 @@ class LineServerTest {
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
         }
     }
+
+    @Test
+    void countsClientResetsInsteadOfLoggingThem() throws Exception {
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.INFO.intValue()) {
+                    logged.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.addHandler(capture);
+        try (TestServer s = TestServer.start()) {
+            int resets = 50;
+            for (int i = 0; i < resets; i++) {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress("127.0.0.1", s.port));
+                    readExactly(socket.getInputStream(), (pid + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    socket.setSoLinger(true, 0); // close() sends RST: ECONNRESET on the worker's next read
+                }
+            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(s.info().resets()).isEqualTo(resets));
+            assertThat(logged).as("no log line at INFO or above for an ordinary client reset")
+                    .extracting(java.util.logging.LogRecord::getMessage).isEmpty();
+        } finally {
+            root.removeHandler(capture);
+        }
+    }
 }
