@@ -54,4 +54,24 @@ class StartupErrorsIT {
             }
         }
     }
+
+    @Test
+    void warnsAtStartWhenTheKernelOrTheLimitsCannotHoldWhatTheSettingsAskFor() throws Exception {
+        // Just above what this machine allows, whatever it is: the backlog the kernel caps, and one
+        // connection per open file (the supervisor and its workers inherit this JVM's limit).
+        long somaxconn = Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).strip());
+        long openFiles = Capacity.openFileLimit().orElseThrow();
+        String backlog = Long.toString(Math.min(somaxconn + 1, 1 << 20));
+        String maxConnections = Long.toString(Math.min(openFiles, 1_000_000));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1",
+                "FORKLINE_BACKLOG", backlog, "FORKLINE_MAX_CONNECTIONS", maxConnections))) {
+            forkline.awaitAllReady();
+
+            assertThat(forkline.log()).filteredOn(l -> l.contains("WARN"))
+                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_BACKLOG=" + backlog)
+                            .contains("net.core.somaxconn=" + somaxconn))
+                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_MAX_CONNECTIONS=" + maxConnections)
+                            .contains("the limit is " + openFiles));
+        }
+    }
 }
