@@ -334,6 +334,18 @@ fi
 report() { "$JAVA" -cp "$BENCH_JAR" dev.forkline.bench.ScaleReport "$OUT" "$ROOT/docs/scale.png" "$1"; }
 report chart > /dev/null
 . "$OUT/env.sh" 2>/dev/null || true
+# A run on a machine busy with other work is flagged in the document itself.
+load_start=$(awk '/^load at start/ {print $4}' "$OUT/settings.txt")
+load_end=$(awk '/^load at end/ {print $4}' "$OUT/settings.txt")
+hung=$(grep -c 'hung (no heartbeat' "$OUT/forkline.log" 2>/dev/null || true)
+caveat=""
+if awk -v a="${load_start:-0}" -v b="${load_end:-0}" -v n="$(nproc)" 'BEGIN {exit !(a > 2 * n || b > 2 * n)}' || [ "${hung:-0}" -gt 0 ]; then
+    caveat="**This run is not representative of the machine.** The load average was ${load_start:-?} at the start
+and ${load_end:-?} at the end on $(nproc) cores (other work shared the CPU), and ${hung:-0} worker(s) were killed as hung
+(no heartbeat for FORKLINE_WORKER_TIMEOUT = 10 s: their event loops were starved of CPU), which
+also cost the connections they held. The figures below show what this script measures; re-run it
+on a quiet machine for the numbers."
+fi
 cat > "$ROOT/docs/SCALE.md" <<EOF
 # Scale: idle connections, one machine
 
@@ -351,6 +363,8 @@ Every system ran in the same fresh network namespace (the host's Docker engine h
 rates in the host namespace), all traffic on 127.0.0.0/8. The machine's 2 cores are shared by the
 servers, the clients and, on a shared machine, other work: the load above says how busy it was.
 Latencies are distributions from this run, not promises.
+
+$caveat
 
 ## Setup
 

@@ -190,10 +190,16 @@ public final class ScaleReport {
         Map<String, Mem> zero = new LinkedHashMap<>();
         mem.stream().filter(m -> m.level() == 0).forEach(m -> zero.put(m.system(), m));
         StringBuilder sb = new StringBuilder();
-        sb.append("| system | connections held | processes | RSS, sum | PSS, sum | largest process RSS | RSS / connection | PSS / connection | live heap / connection (one worker) |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| system | connections held | processes | RSS, sum | PSS, sum | largest process RSS | RSS / connection | PSS / connection | PSS / connection since the level before | live heap / connection (one worker) |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        Mem prev = null;
         for (Mem m : mem) {
             Mem z = zero.get(m.system());
+            String marginal = "";
+            if (prev != null && prev.system().equals(m.system()) && m.held() > prev.held()) {
+                marginal = String.format(Locale.ROOT, "%,d B", (m.pssKb() - prev.pssKb()) * 1024 / (m.held() - prev.held()));
+            }
+            prev = m;
             String perRss = "";
             String perPss = "";
             String heap = "";
@@ -204,9 +210,10 @@ public final class ScaleReport {
                     heap = String.format(Locale.ROOT, "%,d B", (m.liveHeap() - z.liveHeap()) / m.liveHeapConns());
                 }
             }
-            sb.append(String.format(Locale.ROOT, "| %s | %,d | %d | %.1f MB | %.1f MB | %.1f MB | %s | %s | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %,d | %d | %.1f MB | %.1f MB | %.1f MB | %s | %s | %s | %s |%n",
                     m.system(), m.held(), m.rssEachKb().size(), m.rssKb() / 1024.0, m.pssKb() / 1024.0,
-                    m.rssEachKb().stream().mapToLong(Long::longValue).max().orElse(0) / 1024.0, perRss, perPss, heap));
+                    m.rssEachKb().stream().mapToLong(Long::longValue).max().orElse(0) / 1024.0, perRss, perPss,
+                    marginal, heap));
         }
         return sb.toString();
     }
