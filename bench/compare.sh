@@ -129,6 +129,20 @@ bench() { # figure system args...
     log "$(printf '%-22s %-12s %12.0f /s  errors %s' "$figure" "$system" "$rate" "$errors")"
 }
 
+# The same greet load from a minimal C epoll client (bench/c/greet.c): a known-cheap client, to tell
+# whether forkline-bench, not the server, is what limits a figure.
+C_GREET="$OUT/greet-c"
+gcc -O2 -o "$C_GREET" "$ROOT/bench/c/greet.c"
+c_greet() { # figure system port
+    local figure=$1 system=$2 port=$3 out rate errors secs
+    secs=${DURATION%s}
+    out=$("$C_GREET" 127.0.0.1 "$port" 64 "$secs")
+    rate=$(awk '{print $2}' <<<"$out")
+    errors=$(awk '{print $4}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$figure" "$system" "$rate" "$errors" "bench/c/greet.c 64 connections" >> "$RESULTS"
+    log "$(printf '%-22s %-12s %12.0f /s  errors %s' "$figure" "$system" "$rate" "$errors")"
+}
+
 wrk_run() { # figure system url
     local figure=$1 system=$2 url=$3
     local out rate
@@ -153,6 +167,14 @@ run_peers() {
     bench greet-64 single-jvm greet --port $SJ_PORT --connections 64
     bench req-d1-256 single-jvm req --port $SJ_PORT --connections 256 --depth 1
 }
+run_client_check() {
+    # Is forkline-bench the bottleneck? Both clients against the fastest peer, then the greet
+    # figure again with the C client.
+    bench client-check forkline greet --port $NG_STREAM --connections 64
+    c_greet client-check c-client $NG_STREAM
+    c_greet greet-64-c forkline $FL_PORT
+    c_greet greet-64-c nginx $NG_STREAM
+}
 # JVMs compile their hot paths while they run: a few seconds of warm-up measure the JIT, not the
 # server (we saw greet rise 30 % between 3 s and 20 s of load). Every system gets the same warm-up
 # load first, the native ones too.
@@ -170,6 +192,7 @@ for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
     log "round $round of $ROUNDS"
     run_forkline
     run_peers
+    run_client_check
 done
 
 # --- startup and memory ------------------------------------------------------------------------
@@ -211,7 +234,8 @@ rates on a shared 2-core VM mean little on their own.
 | single-jvm | one JVM, Vert.x with 2 event loops and 2 instances of Forkline's own verticle on one port (\`SingleJvmServer\`), same GC and flags |
 
 **Load** ([bench](../bench/src/main/java/dev/forkline/bench/LoadGenerator.java): Netty, one epoll
-event loop per client thread, 2 threads, counts LF bytes and never decodes; HdrHistogram latencies):
+event loop per client thread, 2 threads, one reused Bootstrap per loop, counts LF bytes and never
+decodes; HdrHistogram latencies):
 \`greet\` connects, reads the greeting line and closes, again (connections/s); \`req\` keeps
 connections open with \`depth\` request lines (\`PING\`) in flight (lines/s). HTTP: \`wrk -t2 -c128\`
 keep-alive. First every system gets the same $JIT_WARMUP of each load (so that the JVMs are measured
@@ -224,6 +248,17 @@ $(cat "$OUT/table.md")
 
 ![ratios](benchmarks.png)
 
+### Is the client the bottleneck?
+
+The last row is not Forkline against a peer: it is forkline-bench against a minimal C epoll client
+([bench/c/greet.c](../bench/c/greet.c): one thread, level-triggered epoll, no allocation per
+connection), both greeting nginx, the fastest peer here, in the same rounds. A ratio near 1.0 means
+forkline-bench drives a server as hard as a C client does, so the greet figures measure the
+servers; below it, forkline-bench is what limits them, and the greet row measured with the C
+client (\`greet-64-c\`) is the one to read. req and HTTP are not affected the same way: there the
+client does little per request (one write per batch, LF counting) and the servers' CPU is the
+limit.
+
 ### Where the misses come from
 
 - **greet-and-close vs nginx stream**: the worker is kernel-bound here (async-profiler at steady
@@ -231,15 +266,15 @@ $(cat "$OUT/table.md")
   samples; on loopback a send or a close also pays for the peer's receive). What nginx does not
   pay: (1) our protocol keeps the connection open after the greeting, so the worker must wake up
   for the client's FIN, read EOF and close, where nginx's \`return\` closes first and never reads;
-  (2) Netty's channel setup (\`getsockname\`, \`getsockopt\` twice each, 4 \`epoll_ctl\`) and Vert.x's
-  per-connection objects (pipeline, \`NetSocketImpl\`, message queues: ~18 % of the samples).
-  Already removed: the acceptor-thread handoff, 3 of 5 \`setsockopt\` calls and the per-connection
-  idle timer (see docs/DESIGN.md). Against one JVM running the same verticle twice, the processes
-  are at parity.
-- **req depth 1 vs memcached**: within a few per cent (run-to-run noise here is ±5 %). Per
-  request the JVM copies the read once in Vert.x (\`NetSocket\` hands out heap buffers) and twice
-  in \`RecordParser\` (the framing the project mandates), then one write; memcached parses in place.
-  At depth 64 those costs are shared by the batch and Forkline answers 2.7 times memcached's rate.
+  (2) Netty's channel setup (\`getsockname\`, \`getsockopt\` twice each, 4 \`epoll_ctl\`). Already
+  removed: the acceptor-thread handoff, 3 of 5 \`setsockopt\` calls, the per-connection idle timer
+  and Vert.x's per-connection objects (\`NetSocketImpl\` and its message queues: a line connection is
+  now one Netty handler, see docs/DESIGN.md). Against one JVM running the same verticle twice, the
+  processes are at parity.
+- **req depth 1 vs memcached**: one read, one write and one \`epoll_wait\` per request for both
+  (run-to-run noise here is ±5 %); the worker now answers the line where it lies in Netty's read
+  buffer (no copy into a heap buffer, no record parser) and writes a duplicate of a pre-encoded
+  answer. At depth 64 the per-request costs are shared by the batch.
 
 ### Worker JVM flags, chosen by measurement
 

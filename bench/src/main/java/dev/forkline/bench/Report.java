@@ -34,7 +34,11 @@ public final class Report {
             new Comparison("req-d64-256", "req depth 64, 256 connections", "memcached", 1.0),
             new Comparison("http-keepalive", "HTTP keep-alive, wrk -t2 -c128", "nginx", 0.9),
             new Comparison("greet-64", "greet-and-close, 64 connections", "single-jvm", 1.0),
-            new Comparison("req-d1-256", "req depth 1, 256 connections", "single-jvm", 1.0));
+            new Comparison("req-d1-256", "req depth 1, 256 connections", "single-jvm", 1.0),
+            new Comparison("greet-64-c", "greet-and-close, 64 connections, C epoll client", "nginx", 1.0),
+            // Not Forkline against a peer: forkline-bench against a minimal C epoll client, both
+            // greeting nginx. Near 1.0 means forkline-bench drives the server as hard as a C client.
+            new Comparison("client-check", "client check: forkline-bench / C client, greet to nginx", "c-client", 0.9));
 
     private static final Pattern P99 = Pattern.compile("\"p99\":(\\d+)");
 
