@@ -14,6 +14,16 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# In a fresh network namespace of its own when root (a Docker engine on the host halves loopback
+# rates in the host namespace); NETNS=host keeps the current one.
+if [ -z "${COMPARE_NETNS:-}" ] && [ -z "${REPORT_ONLY:-}" ] && [ "${NETNS:-}" != host ] && [ "$(id -u)" = 0 ]; then
+    NS=forkline-compare-$$
+    ip netns add "$NS"
+    trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
+    ip netns exec "$NS" ip link set lo up
+    COMPARE_NETNS=$NS ip netns exec "$NS" "$0" "$@"
+    exit $?
+fi
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
@@ -188,6 +198,7 @@ for url in "http://127.0.0.1:$FL_HTTP/" "http://127.0.0.1:$NG_HTTP/" "http://127
     wrk -t2 -c128 -d"$JIT_WARMUP" "$url" >/dev/null 2>&1
 done
 
+cut -d' ' -f1-3 /proc/loadavg > "$OUT/load"
 for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
     log "round $round of $ROUNDS"
     run_forkline
@@ -222,7 +233,10 @@ Forkline against the servers it is modelled on, on one machine, in one run of
 in the same run, alternating them (A B A B) so that the machine's drift hits all alike; absolute
 rates on a shared 2-core VM mean little on their own.
 
-**Machine**: $machine. Clients and servers share the same cores, all on 127.0.0.1.
+**Machine**: $machine. Clients and servers share the same cores, all on 127.0.0.1, in a fresh
+network namespace (a Docker engine on the host halves loopback rates in the host namespace).
+Load average at the start of the run: $(cat "$OUT/load" 2>/dev/null || echo unknown) (the machine may be shared: the ratios
+are what to read).
 
 **Setup**
 
