@@ -14,6 +14,24 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+log() { echo "compare: $*" >&2; }
+install_tools() {
+need=()
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+command -v memcached >/dev/null 2>&1 || need+=(memcached)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${need[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${need[@]}" >&2; }
+fi
+
+}
+# Outside the namespace: it has no route to the package mirror.
+if [ -z "${COMPARE_NETNS:-}" ] && [ -z "${REPORT_ONLY:-}" ]; then
+    install_tools
+fi
 # In a fresh network namespace of its own when root (a Docker engine on the host halves loopback
 # rates in the host namespace); NETNS=host keeps the current one.
 if [ -z "${COMPARE_NETNS:-}" ] && [ -z "${REPORT_ONLY:-}" ] && [ "${NETNS:-}" != host ] && [ "$(id -u)" = 0 ]; then
@@ -48,17 +66,7 @@ SJ_PORT=13300 SJ_HTTP=18300
 log() { echo "compare: $*" >&2; }
 
 measure_all() {
-# --- tools -------------------------------------------------------------------------------------
-need=()
-command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
-command -v memcached >/dev/null 2>&1 || need+=(memcached)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${need[@]}" >&2 || { apt-get update -q >&2 && apt-get install -y -q "${need[@]}" >&2; }
-fi
+install_tools
 
 # --- jars --------------------------------------------------------------------------------------
 FL_JAR="$ROOT/supervisor/target/forkline.jar"
@@ -66,7 +74,7 @@ BENCH_JAR="$ROOT/bench/target/forkline-bench.jar"
 if [ ! -f "$FL_JAR" ] || [ ! -f "$BENCH_JAR" ] \
         || [ -n "$(find protocol worker supervisor bench -name '*.java' -newer "$BENCH_JAR" | head -n 1)" ]; then
     log "building the jars"
-    ./mvnw -q -B -ntp -DskipTests -pl supervisor,bench -am install >&2
+    ./mvnw -q -B -ntp -DskipTests -pl supervisor,bench -am package >&2
 fi
 JAVA=${JAVA:-java}
 
