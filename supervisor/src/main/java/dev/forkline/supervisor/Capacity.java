@@ -130,7 +130,7 @@ final class Capacity {
     /** The soft RLIMIT_NOFILE of this process (the JVM raises it to the hard limit at start), which workers inherit. */
     static OptionalLong openFileLimit() {
         try {
-            Matcher m = OPEN_FILES.matcher(Files.readString(Path.of("/proc/self/limits")));
+            Matcher m = OPEN_FILES.matcher(readProc(Path.of("/proc/self/limits")));
             if (m.find() && !m.group(1).equals("unlimited")) {
                 return OptionalLong.of(Long.parseLong(m.group(1)));
             }
@@ -140,9 +140,20 @@ final class Capacity {
         return OptionalLong.empty();
     }
 
+    /**
+     * A /proc file, read to its end. Not {@code Files.readString}: it sizes its read by the file's
+     * size, which /proc reports as 0, and returns the first byte only ("2" for fs.file-max 2466174;
+     * seen on JDK 17 and 25).
+     */
+    static String readProc(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
     private static OptionalLong sysctl(String name) {
         try {
-            return OptionalLong.of(Long.parseLong(Files.readString(Path.of("/proc/sys", name)).strip()));
+            return OptionalLong.of(Long.parseLong(readProc(Path.of("/proc/sys", name)).strip()));
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();
         }

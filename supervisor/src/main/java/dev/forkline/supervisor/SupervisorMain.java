@@ -205,7 +205,7 @@ final class SupervisorMain {
      */
     private static void warnAboutConnectionMigration() {
         try {
-            String v = Files.readString(MIGRATE_REQ).strip();
+            String v = Capacity.readProc(MIGRATE_REQ).strip();
             if (!v.equals("1")) {
                 LOG.warning("net.ipv4.tcp_migrate_req=" + v + ": connections queued on a worker that exits are reset,"
                         + " not moved to a live worker; to lose none: sysctl -w net.ipv4.tcp_migrate_req=1"

@@ -71,11 +71,21 @@ final class WorkerLauncher {
     static List<String> command(SupervisorConfig config) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(DEFAULT_JVM_OPTIONS);
+        // JDK 25's AOT cache (-XX:AOTCache in FORKLINE_WORKER_JVM_OPTS) replaces the AppCDS archive,
+        // and HotSpot refuses it next to any -Xshare or SharedArchiveFile option ("Option AOTCache
+        // cannot be used at the same time with -Xshare:auto ...": the worker would not start).
+        boolean aotCache = config.workerJvmOptions().stream().anyMatch(o -> o.startsWith("-XX:AOTCache="));
+        for (String o : DEFAULT_JVM_OPTIONS) {
+            if (!(aotCache && o.startsWith("-Xshare"))) {
+                cmd.add(o);
+            }
+        }
         if (TRIM_NATIVE_HEAP_SUPPORTED) {
             cmd.add(TRIM_NATIVE_HEAP);
         }
-        cdsArchive().ifPresent(a -> cmd.add("-XX:SharedArchiveFile=" + a));
+        if (!aotCache) {
+            cdsArchive().ifPresent(a -> cmd.add("-XX:SharedArchiveFile=" + a));
+        }
         cmd.addAll(config.workerJvmOptions()); // later options win in HotSpot
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -54,4 +54,12 @@ class CapacityTest {
         assertThat(Capacity.maxHeap(List.of("-Xmx512k"))).hasValue(512L << 10);
         assertThat(Capacity.maxHeap(List.of("-Xms16m"))).isEmpty();
     }
+
+    @Test
+    void readsAProcFileToItsEndWhereFilesReadStringStopsAfterOneByte() throws Exception {
+        String pidMax = Capacity.readProc(java.nio.file.Path.of("/proc/sys/kernel/pid_max")).strip();
+        assertThat(Long.parseLong(pidMax)).isGreaterThan(9); // one byte would be a single digit
+        assertThat(Capacity.readProc(java.nio.file.Path.of("/proc/self/limits"))).contains("Max open files");
+        assertThat(Capacity.openFileLimit()).isPresent();
+    }
 }

@@ -59,7 +59,7 @@ class StartupErrorsIT {
     void warnsAtStartWhenTheKernelOrTheLimitsCannotHoldWhatTheSettingsAskFor() throws Exception {
         // Just above what this machine allows, whatever it is: the backlog the kernel caps, and one
         // connection per open file (the supervisor and its workers inherit this JVM's limit).
-        long somaxconn = Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).strip());
+        long somaxconn = Long.parseLong(Capacity.readProc(java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).strip());
         long openFiles = Capacity.openFileLimit().orElseThrow();
         String backlog = Long.toString(Math.min(somaxconn + 1, 1 << 20));
         String maxConnections = Long.toString(Math.min(openFiles, 1_000_000));
