@@ -424,7 +424,7 @@ Netty handler of its own instead of a Vert.x \`NetSocket\`:
 | per idle connection | Vert.x NetSocket | Netty handler (now) |
 |---|---:|---:|
 | jctools \`MpscUnboundedArrayQueue\` chunk (\`Object[1025]\`) and the queue, for writes from other threads | 4 732 B | — |
-| \`NetSocketImpl\`, its handler, inbound and outbound message queues, promises, a \`ChannelGroup\` entry | ~600 B | — |
+| \`NetSocketImpl\`, its handler, inbound and outbound message queues, promises, a \`ChannelGroup\` entry | ~660 B | — |
 | Netty: \`EpollSocketChannel\`, its config, unsafe, pipeline with head and tail, outbound buffer, close future, socket, ids, epoll registration | ~900 B | ~900 B |
 | two \`InetSocketAddress\` (local and remote) | 192 B | 192 B |
 | ours: \`LineConnection\` (the handler; Vert.x's pipeline had its own handler and context) | 88 B | 88 B |
