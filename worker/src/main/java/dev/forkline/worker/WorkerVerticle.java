@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * a worker the transport sets it for every server anyway; the options say it for the embedded use.)
  *
  * <p>Drain is the worker's, the same for every application ({@code WorkerMain}): listeners closed,
- * then Vert.x's graceful shutdown of each Vert.x server (HTTP keep-alive connections close after
- * their current request, answered with {@code Connection: close}), then undeploy. The line protocol is not a Vert.x server: its connections
+ * then every connection's graceful shutdown ({@code WorkerTransport}: HTTP keep-alive connections
+ * close after their current request, answered with {@code Connection: close}), then undeploy. The line protocol is not a Vert.x server: its connections
  * start draining when its listener closes (quiet ones close, the rest at FORKLINE_DRAIN_TIMEOUT), and
  * {@link #stop()}, the undeploy, completes when they are gone.
  */
