@@ -43,6 +43,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.DeserializationContext;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.deser.std.StdDeserializer;
 import tools.jackson.databind.module.SimpleModule;
@@ -52,10 +53,12 @@ import tools.jackson.databind.cfg.MapperConfig;
 import tools.jackson.databind.introspect.Annotated;
 import tools.jackson.databind.introspect.JacksonAnnotationIntrospector;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * deploy/kubernetes/ checked without a cluster: every file parsed strictly against the Kubernetes API
- * model (fabric8's kubernetes-model, the generated Java model of the API's OpenAPI schema), then tied to
+ * model (fabric8's kubernetes-model, the generated Java model of the API's OpenAPI schema), its values
+ * validated against the API's OpenAPI definitions ({@link KubernetesOpenApi}), then tied to
  * the code: setting names to {@link Setting}, the image and its files to deploy/Dockerfile, ports to
  * the effective settings, probes to what a running {@code forkline.jar} answers, the grace period to
  * FORKLINE_SHUTDOWN_TIMEOUT. Each problem is one line naming the file and the field.
@@ -104,6 +107,8 @@ final class KubernetesManifests {
         }
     };
 
+    private static final YAMLMapper YAML = YAMLMapper.builder().build();
+
     private final DockerfileFacts dockerfile;
     private final Path root;
     private final List<String> problems = new ArrayList<>();
@@ -144,11 +149,16 @@ final class KubernetesManifests {
     }
 
     private List<Manifest> parse(String file, String yaml) {
+        int before = problems.size();
+        checkValues(file, yaml);
         Object parsed;
         try {
             parsed = STRICT.unmarshal(yaml);
         } catch (RuntimeException e) {
             problem(file, describe(e));
+            return List.of();
+        }
+        if (problems.size() > before) {
             return List.of();
         }
         List<Manifest> out = new ArrayList<>();
@@ -160,6 +170,36 @@ final class KubernetesManifests {
             }
         }
         return out;
+    }
+
+    /**
+     * The values, against the Kubernetes API's OpenAPI definitions ({@link KubernetesOpenApi}): what
+     * the API server's schema validation refuses and fabric8's model lets through (an enum field is a
+     * String there, and no field is required). Unknown fields and wrong types are {@link #STRICT}'s.
+     */
+    private void checkValues(String file, String yaml) {
+        List<JsonNode> documents;
+        try {
+            documents = YAML.readerFor(JsonNode.class).<JsonNode>readValues(yaml).readAll();
+        } catch (JacksonException e) {
+            return; // not YAML: STRICT reports it with its line
+        }
+        KubernetesOpenApi api = KubernetesOpenApi.get();
+        for (JsonNode doc : documents) {
+            if (doc == null || !doc.isObject()) {
+                continue; // STRICT reports a document that is no object
+            }
+            String apiVersion = doc.path("apiVersion").isString() ? doc.path("apiVersion").stringValue() : null;
+            String kind = doc.path("kind").isString() ? doc.path("kind").stringValue() : null;
+            String definition = api.definitionOf(apiVersion, kind);
+            if (definition == null) {
+                problem(file, "apiVersion=" + apiVersion + ", kind=" + kind + ": no such kind in the Kubernetes API");
+                continue;
+            }
+            for (String violation : api.validate(definition, doc)) {
+                problem(file, violation + " (Kubernetes API, " + definition + ")");
+            }
+        }
     }
 
     /** The field path of a Jackson failure (spec.template.spec.containers[0].livenesProbe) and why. */
@@ -368,11 +408,60 @@ final class KubernetesManifests {
             checkSelector(m.file(), "spec.selector.matchLabels", pdb.getSpec().getSelector().getMatchLabels(), labels);
         }
         for (Manifest m : ofKind(all, HorizontalPodAutoscaler.class)) {
-            var target = ((HorizontalPodAutoscaler) m.resource()).getSpec().getScaleTargetRef();
+            HorizontalPodAutoscaler hpa = (HorizontalPodAutoscaler) m.resource();
+            var target = hpa.getSpec().getScaleTargetRef();
             if (!"Deployment".equals(target.getKind()) || !d.getMetadata().getName().equals(target.getName())) {
                 problem(m.file(), "spec.scaleTargetRef=" + target.getKind() + "/" + target.getName()
                         + " is not the Deployment " + d.getMetadata().getName());
             }
+            checkMetrics(m.file(), hpa);
+        }
+    }
+
+    /** The metric source types the API server accepts (MetricSourceType, k8s.io/api/autoscaling/v2). */
+    private static final List<String> METRIC_SOURCE_TYPES = List.of("ContainerResource", "External", "Object", "Pods", "Resource");
+    /** The metric target types the API server accepts (MetricTargetType, k8s.io/api/autoscaling/v2). */
+    private static final List<String> METRIC_TARGET_TYPES = List.of("AverageValue", "Utilization", "Value");
+
+    /**
+     * An autoscaler's metric and target types. These two are checked by the API server in code
+     * (validateMetricSpec and validateMetricTarget, pkg/apis/autoscaling/validation), not by its
+     * schema: their Go types carry no +enum marker, so the OpenAPI definitions have no enum for
+     * them and {@link KubernetesOpenApi} cannot catch {@code type: Utilisation}.
+     */
+    private void checkMetrics(String file, HorizontalPodAutoscaler hpa) {
+        List<io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec> metrics =
+                Optional.ofNullable(hpa.getSpec().getMetrics()).orElse(List.of());
+        for (int i = 0; i < metrics.size(); i++) {
+            var spec = metrics.get(i);
+            String at = "spec.metrics[" + i + "]";
+            if (!METRIC_SOURCE_TYPES.contains(spec.getType())) {
+                problem(file, at + ".type=" + spec.getType() + " is not one of " + METRIC_SOURCE_TYPES
+                        + " (the API server refuses it)");
+                continue;
+            }
+            Map<String, io.fabric8.kubernetes.api.model.autoscaling.v2.MetricTarget> targets = new LinkedHashMap<>();
+            if (spec.getResource() != null) {
+                targets.put("resource", spec.getResource().getTarget());
+            }
+            if (spec.getContainerResource() != null) {
+                targets.put("containerResource", spec.getContainerResource().getTarget());
+            }
+            if (spec.getPods() != null) {
+                targets.put("pods", spec.getPods().getTarget());
+            }
+            if (spec.getObject() != null) {
+                targets.put("object", spec.getObject().getTarget());
+            }
+            if (spec.getExternal() != null) {
+                targets.put("external", spec.getExternal().getTarget());
+            }
+            targets.forEach((source, t) -> {
+                if (t != null && !METRIC_TARGET_TYPES.contains(t.getType())) {
+                    problem(file, at + "." + source + ".target.type=" + t.getType() + " is not one of "
+                            + METRIC_TARGET_TYPES + " (the API server refuses it)");
+                }
+            });
         }
     }
 
