@@ -64,6 +64,23 @@ class KubernetesManifestsIT {
         assertThat(check(files)).isEmpty();
     }
 
+    /** The preStop hook for clusters before 1.30 (docs/SCALING.md): the image's sleep instead of the sleep action. */
+    static final String EXEC_PRE_STOP = "preStop:\n              exec:\n                command: [\"sleep\", \"5\"]";
+    static final String SLEEP_PRE_STOP = "preStop:\n              sleep:\n                seconds: 5";
+
+    @Test
+    void theExecSleepPreStopForKubernetesBefore130IsAValidAlternative() {
+        assertThat(check(edit(shipped, "deployment.yaml", SLEEP_PRE_STOP, EXEC_PRE_STOP))).isEmpty();
+    }
+
+    @Test
+    void theExecSleepPreStopCountsAgainstTheGracePeriod() {
+        // 14 s + FORKLINE_SHUTDOWN_TIMEOUT (12 s) > 25 s: read from the exec form as from the sleep action.
+        Map<String, String> files = edit(shipped, "deployment.yaml", SLEEP_PRE_STOP, EXEC_PRE_STOP.replace("\"5\"", "\"14\""));
+        assertThat(check(files)).anySatisfy(p -> assertThat(p).contains("deployment.yaml")
+                .contains("terminationGracePeriodSeconds=25 must exceed the preStop sleep (14 s)"));
+    }
+
     @Test
     void httpGetProbesOnTheAdminApiAreValidOnceItListensOffLoopback() {
         // The switch docs/SCALING.md describes: admin API on the pod's address (its token from the
