@@ -20,14 +20,17 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * deploy/stack.yaml on a real (one-node) Docker Swarm: three Forkline replicas behind the haproxy of
  * deploy/haproxy, deployed with {@code docker stack deploy}, then rolled to a new image version with
- * {@code docker stack deploy} again, under steady client load through the proxy's port on 127.0.0.1:
- * no failed connection, no failed request; every replica serves before and every new replica serves
- * after; every old replica exits 0. The test creates the swarm when the engine has none, and leaves
+ * {@code docker stack deploy} again, under two steady loads through the proxy's ports on 127.0.0.1:
+ * line-protocol clients that open a connection per exchange, and HTTP/1.1 keep-alive clients that keep
+ * theirs (as client pools do), so that each is open on an old replica when it drains and must move by
+ * the drain's {@code Connection: close}: no failed connection, no failed request, in either; every
+ * replica serves before and every new replica serves after; every old replica exits 0. The test creates the swarm when the engine has none, and leaves
  * it again then (only then, and only when no other stack runs on it).
  */
 @DockerTest
 class SwarmRollingUpdateIT {
     private static final int REPLICAS = 3;
+    private static final int KEEP_ALIVE_CLIENTS = 4;
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final String SUFFIX = Integer.toHexString(ForklineImage.ROOT.toString().hashCode());
 
@@ -50,13 +53,15 @@ class SwarmRollingUpdateIT {
         String stack = "forkline-it-" + SUFFIX;
         String service = stack + "_forkline";
         int port = freePort();
+        int httpPort = freePort();
         Map<String, String> env = new TreeMap<>(Map.of(
                 "FORKLINE_IMAGE", v1,
                 "FORKLINE_PROXY_IMAGE", proxy,
                 "FORKLINE_REPLICAS", Integer.toString(REPLICAS),
                 "FORKLINE_PUBLISHED_PORT", Integer.toString(port),
-                "FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(freePort())));
+                "FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(httpPort)));
         SteadyLoad load = null;
+        SteadyLoad keepAlive = null;
         try {
             removeStack(stack); // what an interrupted earlier run may have left
             deploy(stack, env);
@@ -73,11 +78,22 @@ class SwarmRollingUpdateIT {
                         return old.stream().allMatch(c -> lineRequests(c) > 0);
                     });
 
+            await("the proxy's HTTP port answers").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> httpAnswers(httpPort));
+
             load = SteadyLoad.start("127.0.0.1", port, 4, Duration.ofMillis(10), Duration.ofMinutes(5), 30_000);
+            keepAlive = SteadyLoad.httpKeepAlive("127.0.0.1", httpPort, "/", KEEP_ALIVE_CLIENTS, Duration.ofMillis(20),
+                    Duration.ofMinutes(5), 15_000);
             assertEveryReplicaServes(load, old, "before the update (image " + v1 + ")");
+            SteadyLoad keptLoad = keepAlive;
+            await("every keep-alive client has its connection").atMost(Duration.ofMinutes(1))
+                    .until(() -> keptLoad.probes() > 10L * KEEP_ALIVE_CLIENTS);
+            assertThat(keepAlive.keptConnectionsOpened()).as("keep-alive connections before the update")
+                    .isEqualTo(KEEP_ALIVE_CLIENTS);
 
             env.put("FORKLINE_IMAGE", v2);
             long probesAtRoll = load.probes();
+            long keptProbesAtRoll = keepAlive.probes();
             long rollStart = System.nanoTime();
             deploy(stack, env);
             await("the rolling update completes").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
@@ -90,15 +106,29 @@ class SwarmRollingUpdateIT {
                     });
             long rollMillis = Duration.ofNanos(System.nanoTime() - rollStart).toMillis();
             long probesDuringRoll = load.probes() - probesAtRoll;
+            long keptProbesDuringRoll = keepAlive.probes() - keptProbesAtRoll;
             List<String> fresh = containers(service, v2);
             assertEveryReplicaServes(load, fresh, "after the update (image " + v2 + ")");
             SteadyLoad.Result result = load.stop();
+            long keptOpened = keepAlive.keptConnectionsOpened();
+            long closesAnnounced = keepAlive.closesAnnounced();
+            SteadyLoad.Result kept = keepAlive.stop();
 
             System.out.printf("rolling update of %d replicas to a new image: %d ms, %d probes during it; %s%n",
                     REPLICAS, rollMillis, probesDuringRoll, result.toString().replaceAll("; per worker PID.*", ""));
+            System.out.printf("HTTP keep-alive through the proxy: %d requests during the update, %d connections"
+                            + " opened by %d clients, %d answers with Connection: close; %s%n", keptProbesDuringRoll,
+                    keptOpened, KEEP_ALIVE_CLIENTS, closesAnnounced, kept.toString().replaceAll("; per worker PID.*", ""));
             assertThat(probesDuringRoll).as("the load ran through the update").isGreaterThan(100);
+            assertThat(keptProbesDuringRoll).as("the keep-alive load ran through the update").isGreaterThan(100);
             assertThat(result.failedConnections()).as("failed connections: %s", result.firstFailures()).isZero();
             assertThat(result.failedRequests()).as("failed requests: %s", result.firstFailures()).isZero();
+            assertThat(kept.failedConnections()).as("failed keep-alive connections: %s", kept.firstFailures()).isZero();
+            assertThat(kept.failedRequests()).as("failed keep-alive requests: %s", kept.firstFailures()).isZero();
+            // Every client's first connection was to an old replica, which is gone: each one ended with
+            // the drain's Connection: close (an unannounced close would have failed the next request).
+            assertThat(closesAnnounced).as("answers with Connection: close").isGreaterThanOrEqualTo(KEEP_ALIVE_CLIENTS);
+            assertThat(keptOpened).as("keep-alive connections opened").isGreaterThan(KEEP_ALIVE_CLIENTS);
             // Every replacement drained and stopped in order: its supervisor exited 0, before any SIGKILL.
             for (String c : old) {
                 assertThat(DockerCli.ok("inspect", "--format", "{{.State.ExitCode}}", c)).as("exit code of old replica " + c)
@@ -114,6 +144,9 @@ class SwarmRollingUpdateIT {
         } finally {
             if (load != null) {
                 load.stop();
+            }
+            if (keepAlive != null) {
+                keepAlive.stop();
             }
             removeStack(stack);
             if (createdSwarm && DockerCli.lines("stack", "ls", "--format", "{{.Name}}").isEmpty()) {
@@ -158,6 +191,20 @@ class SwarmRollingUpdateIT {
             }
         }
         return ids;
+    }
+
+    /** GET / through the proxy's HTTP port answers 200 (some replica is up in its HTTP backend). */
+    private static boolean httpAnswers(int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(2000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
+                    .startsWith("HTTP/1.1 200 ");
+        } catch (IOException e) {
+            return false; // the proxy has no replica up in its HTTP backend yet: the caller polls again
+        }
     }
 
     private static void probe(int port, int times) {

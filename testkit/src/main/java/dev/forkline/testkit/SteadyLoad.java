@@ -47,6 +47,9 @@ public final class SteadyLoad implements AutoCloseable {
     private final AtomicLong ok = new AtomicLong();
     private final AtomicLong failedConnections = new AtomicLong();
     private final AtomicLong failedRequests = new AtomicLong();
+    /** Keep-alive only: connections opened, and answers that said Connection: close. */
+    private final AtomicLong keptConnectionsOpened = new AtomicLong();
+    private final AtomicLong closesAnnounced = new AtomicLong();
     private final Map<Long, Long> perPid = new ConcurrentHashMap<>();
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
 
@@ -118,6 +121,19 @@ public final class SteadyLoad implements AutoCloseable {
         return probes.get();
     }
 
+    /**
+     * Keep-alive load ({@link #httpKeepAlive}): connections the threads have opened so far. More
+     * than one per thread means servers ended connections and the threads moved to new ones.
+     */
+    public long keptConnectionsOpened() {
+        return keptConnectionsOpened.get();
+    }
+
+    /** Keep-alive load: answers that carried {@code Connection: close} (a draining server's last answer). */
+    public long closesAnnounced() {
+        return closesAnnounced.get();
+    }
+
     /** The worker PIDs that have greeted a probe so far. */
     public java.util.Set<Long> pidsSeen() {
         return java.util.Set.copyOf(perPid.keySet());
@@ -153,6 +169,7 @@ public final class SteadyLoad implements AutoCloseable {
             boolean fresh = socket == null;
             if (fresh) {
                 socket = new java.net.Socket();
+                keptConnectionsOpened.incrementAndGet();
                 try {
                     socket.connect(new java.net.InetSocketAddress(host, port), 5000);
                     socket.setSoTimeout(10_000);
@@ -191,6 +208,7 @@ public final class SteadyLoad implements AutoCloseable {
                 record(body);
                 ok.incrementAndGet();
                 if (close) {
+                    closesAnnounced.incrementAndGet();
                     close();
                 }
             } catch (IOException | RuntimeException e) {
