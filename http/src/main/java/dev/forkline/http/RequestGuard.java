@@ -60,6 +60,8 @@ final class RequestGuard extends ChannelDuplexHandler {
     private byte[] scratch = new byte[512];
     private boolean firstBytes = true;
     private boolean exchangesInstalled;
+    /** Bytes forwarded so far that match the HTTP/2 preface (while Vert.x's detector is undecided). */
+    private int prefaceMatched;
 
     /** Request heads given to the decoder, answers begun and answers completed. */
     private long heads;
@@ -389,11 +391,20 @@ final class RequestGuard extends ChannelDuplexHandler {
         }
         if (!exchangesInstalled && state != State.PASS) {
             installExchanges(ctx.pipeline());
-            if (!exchangesInstalled && ctx.pipeline().get("httpEncoder") == null) {
-                // HTTP/2 cleartext on: Vert.x's detector behind us configures HTTP/1.1 on the first
-                // byte that differs from the HTTP/2 preface. Give it one byte, then install.
-                ctx.fireChannelRead(buf.retainedSlice(from, 1));
-                from++;
+            if (!exchangesInstalled) {
+                // HTTP/2 cleartext on: Vert.x's detector behind us (Http1xOrH2CHandler) holds back the
+                // bytes that match the HTTP/2 preface and configures HTTP/1.1 on the first one that
+                // differs, then passes everything on at once: given the whole request, the application
+                // would answer it before the counter is in place ('P' of POST, PUT, PRI... matches).
+                // So the detector first gets the bytes up to and including that one, then we install.
+                int split = from;
+                while (split < to && prefaceMatched < H2_PREFACE.length && buf.getByte(split) == H2_PREFACE[prefaceMatched]) {
+                    split++;
+                    prefaceMatched++;
+                }
+                split = Math.min(split + 1, to);
+                ctx.fireChannelRead(buf.retainedSlice(from, split - from));
+                from = split;
                 installExchanges(ctx.pipeline());
                 if (to <= from) {
                     return;

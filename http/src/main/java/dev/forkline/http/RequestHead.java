@@ -30,7 +30,7 @@ record RequestHead(int status, String reason, Framing framing, long contentLengt
 
     /** RFC 9110 §5.6.2: tchar. */
     private static final boolean[] TCHAR = new boolean[256];
-    /** RFC 3986 §3.2.2 reg-name: unreserved / pct-encoded ('%' checked apart) / sub-delims. */
+    /** RFC 3986 §3.2.2 reg-name without pct-encoded (see {@link #validAuthority}): unreserved / sub-delims. */
     private static final boolean[] REG_NAME = new boolean[256];
     /** RFC 3986 §3.1 scheme characters after the first ALPHA. */
     private static final boolean[] SCHEME = new boolean[256];
@@ -46,7 +46,7 @@ record RequestHead(int status, String reason, Framing framing, long contentLengt
         for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
             TCHAR[c] = true;
         }
-        for (char c : "-._~%!$&'()*+,;=".toCharArray()) {
+        for (char c : "-._~!$&'()*+,;=".toCharArray()) {
             REG_NAME[c] = true;
         }
         for (char c : "+-.".toCharArray()) {
@@ -113,17 +113,24 @@ record RequestHead(int status, String reason, Framing framing, long contentLengt
         int minorAt = minor > 1 ? v + 7 : -1; // answered as HTTP/1.1 (RFC 9112 §2.3)
         boolean http10 = minor == 0;
         // Request-target forms (RFC 9112 §3.2).
-        if (b[targetStart] == '/') {
+        if (connect) {
+            // authority-form, the only form CONNECT takes (§3.2.3); an empty or invalid port is
+            // rejected (RFC 9110 §9.3.6). Whether CONNECT is implemented is the application's decision.
+            if (!validAuthority(b, targetStart, targetEnd, true, true)) {
+                return error(400, "a CONNECT request-target is not authority-form host:port (RFC 9112 §3.2.3,"
+                        + " RFC 9110 §9.3.6)", head);
+            }
+        } else if (b[targetStart] == '/') {
             // origin-form
         } else if (targetEnd - targetStart == 1 && b[targetStart] == '*') {
             if (!options) {
                 return error(400, "the asterisk-form is only for OPTIONS (RFC 9112 §3.2.4)", head);
             }
-        } else if (connect) {
-            // authority-form: the application decides
-        } else if (!absoluteForm(b, targetStart, targetEnd)) {
-            return error(400, "the request-target is neither origin-form (/path) nor absolute-form"
-                    + " (scheme:...) (RFC 9112 §3.2)", head);
+        } else {
+            String bad = absoluteForm(b, targetStart, targetEnd);
+            if (bad != null) {
+                return error(400, bad, head);
+            }
         }
 
         int hosts = 0;
@@ -362,63 +369,193 @@ record RequestHead(int status, String reason, Framing framing, long contentLengt
         return -1;
     }
 
-    /** RFC 3986 absolute-URI's start: scheme ":" (the origin server accepts absolute-form, RFC 9112 §3.2.2). */
-    private static boolean absoluteForm(byte[] b, int from, int to) {
-        if (!letter(b[from])) {
-            return false;
+    /**
+     * Why {@code b[from, to)} is not an absolute-form this origin server serves, or null. RFC 9112
+     * §3.2.2 has a server accept absolute-form; the URIs it serves are http and https ones (RFC 9110
+     * §4.2), so the scheme must be one of them (case-insensitive, RFC 3986 §3.1) with an authority:
+     * {@code scheme "://" host [":" port]} then a path, a query or nothing. An empty host is invalid
+     * (RFC 9110 §4.2.1), and so is userinfo, which a recipient should treat as an error (§4.2.4).
+     * Anything else (another scheme, {@code x:80}, {@code http:x}) is refused, as nginx does.
+     */
+    private static String absoluteForm(byte[] b, int from, int to) {
+        int colon = from;
+        while (colon < to && SCHEME[b[colon] & 0xff]) {
+            colon++;
         }
-        for (int i = from + 1; i < to; i++) {
-            if (b[i] == ':') {
-                return true;
-            }
-            if (!SCHEME[b[i] & 0xff]) {
-                return false;
-            }
+        if (colon == to || b[colon] != ':' || colon == from || !letter(b[from])) {
+            return "the request-target is neither origin-form (/path) nor absolute-form (http://host/path)"
+                    + " (RFC 9112 §3.2)";
         }
-        return false;
+        if (!isIgnoreCase(b, from, colon, "http") && !isIgnoreCase(b, from, colon, "https")) {
+            return "an absolute-form request-target whose scheme is not http or https (RFC 9112 §3.2.2, RFC 9110 §4.2)";
+        }
+        int authority = colon + 3;
+        if (authority > to || b[colon + 1] != '/' || b[colon + 2] != '/') {
+            return "an http or https URI without an authority (RFC 9110 §4.2.1)";
+        }
+        int end = authority;
+        while (end < to && b[end] != '/' && b[end] != '?') {
+            if (b[end] == '@') {
+                return "userinfo in an http or https URI (RFC 9110 §4.2.4)";
+            }
+            end++;
+        }
+        if (!validAuthority(b, authority, end, true, false)) {
+            return "the authority of an absolute-form request-target is not a valid host[:port] (RFC 9110 §4.2.1,"
+                    + " RFC 3986 §3.2)";
+        }
+        return null;
     }
 
     /** Host = uri-host [ ":" port ] (RFC 9110 §7.2); empty is allowed (RFC 9112 §3.2). */
     static boolean validHost(byte[] b, int from, int to) {
+        return validAuthority(b, from, to, false, false);
+    }
+
+    /**
+     * Whether {@code b[from, to)} is {@code uri-host [":" port]} (RFC 3986 §3.2.2, §3.2.3), with a
+     * port of at most 65535 (TCP's; Vert.x's own parser refuses more, so a larger one would be a
+     * request the two parsers disagree on). {@code hostRequired}: the host may not be empty;
+     * {@code portRequired}: {@code ":" 1*DIGIT} must follow (authority-form).
+     *
+     * <p>The host is an IP-literal ({@code [IPv6address]} or {@code [IPvFuture]}), or a reg-name of
+     * unreserved and sub-delims characters (an IPv4address is one). Percent-encoding, which RFC 3986
+     * allows in a reg-name, is refused: no DNS name holds one, and Vert.x 5.0.7's authority parser
+     * ({@code HostAndPortImpl.parseRegName}) indexes the string by the '%' character instead of its
+     * position, so such a Host made the admin API throw and never answer.
+     */
+    static boolean validAuthority(byte[] b, int from, int to, boolean hostRequired, boolean portRequired) {
         int i = from;
         if (i < to && b[i] == '[') {
-            // IP-literal: IPv6address or IPvFuture, checked loosely for their alphabet.
-            i++;
-            int start = i;
-            while (i < to && b[i] != ']') {
-                byte c = b[i];
-                if (!(hex(c) || c == ':' || c == '.' || c == 'v' || c == 'V' || REG_NAME[c & 0xff] && c != '%')) {
-                    return false;
-                }
-                i++;
+            int close = i + 1;
+            while (close < to && b[close] != ']') {
+                close++;
             }
-            if (i == to || i == start) {
+            if (close == to || !ipv6(b, i + 1, close) && !ipvFuture(b, i + 1, close)) {
                 return false;
             }
-            i++;
+            i = close + 1;
         } else {
             while (i < to && b[i] != ':') {
-                if (b[i] == '%') {
-                    if (i + 2 >= to || !hex(b[i + 1]) || !hex(b[i + 2])) {
-                        return false;
-                    }
-                    i += 3;
-                    continue;
-                }
                 if (!REG_NAME[b[i] & 0xff]) {
                     return false;
                 }
                 i++;
             }
         }
-        if (i == to) {
-            return true;
+        if (hostRequired && i == from) {
+            return false;
         }
-        if (b[i] != ':') {
+        if (i == to) {
+            return !portRequired;
+        }
+        if (b[i] != ':' || portRequired && i + 1 == to) {
+            return false;
+        }
+        int port = 0;
+        for (i++; i < to; i++) {
+            if (!digit(b[i])) {
+                return false;
+            }
+            port = port * 10 + (b[i] - '0');
+            if (port > 65535) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * RFC 3986 §3.2.2 IPv6address: eight h16 (1-4 hex digits) separated by ':', the last two of which
+     * may be an IPv4address, or fewer around a single "::" that stands for at least one.
+     */
+    static boolean ipv6(byte[] b, int from, int to) {
+        int groups = 0;
+        boolean elided = false;
+        int i = from;
+        if (i + 1 < to && b[i] == ':' && b[i + 1] == ':') {
+            elided = true;
+            i += 2;
+            if (i == to) {
+                return true;
+            }
+        }
+        while (true) {
+            int j = i;
+            while (j < to && j - i < 5 && hex(b[j])) {
+                j++;
+            }
+            if (j < to && b[j] == '.') {
+                // ls32 as an IPv4address: only at the end.
+                if (!ipv4(b, i, to)) {
+                    return false;
+                }
+                groups += 2;
+                break;
+            }
+            if (j == i || j - i > 4) {
+                return false;
+            }
+            groups++;
+            if (j == to) {
+                break;
+            }
+            if (b[j] != ':' || j + 1 == to) {
+                return false;
+            }
+            j++;
+            if (b[j] == ':') {
+                if (elided) {
+                    return false;
+                }
+                elided = true;
+                j++;
+                if (j == to) {
+                    break;
+                }
+            }
+            i = j;
+        }
+        return elided ? groups <= 7 : groups == 8;
+    }
+
+    /** RFC 3986 §3.2.2 IPv4address: four dec-octets (0-255, no leading zero) separated by '.'. */
+    private static boolean ipv4(byte[] b, int from, int to) {
+        int i = from;
+        for (int octet = 0; octet < 4; octet++) {
+            if (octet > 0) {
+                if (i == to || b[i] != '.') {
+                    return false;
+                }
+                i++;
+            }
+            int start = i;
+            int value = 0;
+            while (i < to && i - start < 3 && digit(b[i])) {
+                value = value * 10 + (b[i] - '0');
+                i++;
+            }
+            if (i == start || value > 255 || i - start > 1 && b[start] == '0') {
+                return false;
+            }
+        }
+        return i == to;
+    }
+
+    /** RFC 3986 §3.2.2 IPvFuture: "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ). */
+    private static boolean ipvFuture(byte[] b, int from, int to) {
+        if (from == to || b[from] != 'v' && b[from] != 'V') {
+            return false;
+        }
+        int i = from + 1;
+        while (i < to && hex(b[i])) {
+            i++;
+        }
+        if (i == from + 1 || i == to || b[i] != '.' || i + 1 == to) {
             return false;
         }
         for (i++; i < to; i++) {
-            if (!digit(b[i])) {
+            if (!REG_NAME[b[i] & 0xff] && b[i] != ':') {
                 return false;
             }
         }
