@@ -161,7 +161,7 @@ final class GuardedServer {
                         answer(ctx, r, HttpResponseStatus.OK, null, HttpUtil.isKeepAlive(r));
                     } else if (method == HttpMethod.OPTIONS && r.uri().equals("*")) {
                         answer(ctx, r, HttpResponseStatus.NO_CONTENT, "GET, HEAD", HttpUtil.isKeepAlive(r));
-                    } else if (method == HttpMethod.CONNECT || !Methods.known(method)) {
+                    } else if (!Methods.implemented(method)) {
                         answer(ctx, r, HttpResponseStatus.NOT_IMPLEMENTED, null, HttpUtil.isKeepAlive(r));
                     } else {
                         answer(ctx, r, HttpResponseStatus.METHOD_NOT_ALLOWED, "GET, HEAD", HttpUtil.isKeepAlive(r));

@@ -10,6 +10,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -32,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * whether the server is up and ready, as kube-apiserver's own probes do for unauthenticated callers.
  *
  * <p>Every GET resource answers HEAD; a known method a resource does not allow gets 405 with
- * {@code Allow}; a method this server does not know gets 501 (RFC 9110 §9.1). Framing, Host,
+ * {@code Allow}; CONNECT and a method this server does not know get 501 (RFC 9110 §9.1);
+ * {@code OPTIONS *} gets 204 with {@code Allow} (RFC 9110 §9.3.7). Framing, Host,
  * versions and {@code Date} are handled below the router by {@link dev.forkline.http.HttpGuard}.
  */
 final class AdminServer {
@@ -63,19 +66,31 @@ final class AdminServer {
                         .setHttp2ClearTextEnabled(false)
                         .setMaxInitialLineLength(limits.maxRequestLine())
                         .setMaxHeaderSize(limits.maxHeaderSize()))
-                .requestHandler(admin.router(vertx))
+                .requestHandler(serverWide(admin.router(vertx)))
                 .listen();
+    }
+
+    /**
+     * What concerns the server rather than a resource, answered before the router (which answers a
+     * request-target that is not a path, {@code *} or an authority, with its own 404): CONNECT and a
+     * method this server does not know get 501 (RFC 9110 §9.1), {@code OPTIONS *} gets 204 with the
+     * methods the server allows somewhere (RFC 9110 §9.3.7).
+     */
+    private static io.vertx.core.Handler<HttpServerRequest> serverWide(Router router) {
+        return req -> {
+            HttpMethod method = req.method();
+            if (!Methods.implemented(method)) {
+                json(req.response(), 501, new JsonObject().put("error", method + " is not a method this server implements"));
+            } else if (method == HttpMethod.OPTIONS && req.uri().equals("*")) {
+                req.response().setStatusCode(204).putHeader("Allow", "GET, HEAD, POST").end();
+            } else {
+                router.handle(req);
+            }
+        };
     }
 
     private Router router(Vertx vertx) {
         Router r = Router.router(vertx);
-        r.route().handler(ctx -> {
-            if (Methods.known(ctx.request().method())) {
-                ctx.next();
-            } else {
-                error(ctx, 501, ctx.request().method() + " is not a method this server implements");
-            }
-        });
         if (expectedAuthorization != null) {
             r.route().handler(this::authorize);
         }
@@ -174,8 +189,11 @@ final class AdminServer {
     }
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {
-        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-                .end(body.encode() + "\n");
+        json(ctx.response(), status, body);
+    }
+
+    private static void json(HttpServerResponse res, int status, JsonObject body) {
+        res.setStatusCode(status).putHeader("content-type", "application/json").end(body.encode() + "\n");
     }
 
     private static JsonObject restarts(Snapshot s) {

@@ -15,8 +15,9 @@ import io.vertx.core.http.HttpServerResponse;
  * <ul>
  *   <li>{@code GET /} → the worker's PID, text/plain;</li>
  *   <li>{@code GET /info} → the INFO JSON;</li>
- *   <li>another path → 404; another known method → 405 with {@code Allow: GET, HEAD}; a method
- *   this server does not know (case matters: {@code get}) → 501 (RFC 9110 §9.1).</li>
+ *   <li>another path → 404; {@code OPTIONS *} → 204 with {@code Allow: GET, HEAD}; another known
+ *   method → 405 with {@code Allow}; CONNECT and a method this server does not know (case matters:
+ *   {@code get}) → 501 (RFC 9110 §9.1).</li>
  * </ul>
  *
  * <p>Framing, Host, versions and the {@code Date} header are checked and added below this handler,
@@ -62,8 +63,13 @@ final class HttpFacet implements Handler<HttpServerRequest> {
         HttpServerResponse res = req.response();
         HttpMethod method = req.method();
         if (method != HttpMethod.GET && method != HttpMethod.HEAD) {
-            if (!Methods.known(method)) {
+            if (!Methods.implemented(method)) {
                 end(res.setStatusCode(501), method, answers.httpError(501));
+                return;
+            }
+            if (method == HttpMethod.OPTIONS && req.uri().equals("*")) {
+                // The server as a whole (RFC 9110 §9.3.7): what it allows, no content.
+                res.setStatusCode(204).putHeader(HttpHeaders.ALLOW, GET_HEAD).end();
                 return;
             }
             res.setStatusCode(405).putHeader(HttpHeaders.ALLOW, GET_HEAD);
