@@ -29,15 +29,23 @@ protocol_check() {
 
 admin_check() {
     local path=$1 host=${FORKLINE_ADMIN_HOST:-127.0.0.1} port=${FORKLINE_ADMIN_PORT:-9090}
-    local auth='' status line body=''
-    case $host in 0.0.0.0 | :: | '[::]') host=127.0.0.1 ;; esac
+    local auth='' status line body='' authority
+    host=${host#[}
+    host=${host%]}
+    case $host in 0.0.0.0 | ::) host=127.0.0.1 ;; esac
+    # Host is uri-host:port, and an IPv6 address goes in brackets there (RFC 9112 §3.2, RFC 3986
+    # §3.2.2): the server answers "Host: ::1" with 400.
+    case $host in
+        *:*) authority="[$host]:$port" ;;
+        *) authority="$host:$port" ;;
+    esac
     [ "$port" != 0 ] || { echo "the admin API is off (FORKLINE_ADMIN_PORT=0): no $path"; exit 1; }
     if [ -n "${FORKLINE_ADMIN_TOKEN:-}" ]; then
         auth="Authorization: Bearer $FORKLINE_ADMIN_TOKEN"$'\r\n'
     fi
-    { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || { echo "cannot connect to the admin API at $host:$port"; exit 1; }
+    { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || { echo "cannot connect to the admin API at $authority"; exit 1; }
     # printf is a builtin: the token never appears in a process's command line.
-    printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n' "$path" "$host" "$auth" >&3
+    printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s\r\n' "$path" "$authority" "$auth" >&3
     IFS= read -r -t 2 status <&3 || { echo "no answer from the admin API to GET $path"; exit 1; }
     # Skip the headers; the first line of the body says why (e.g. "not ready: slot 1 starting").
     while IFS= read -r -t 2 line <&3 && [ -n "${line%$'\r'}" ]; do :; done

@@ -2,9 +2,12 @@ package dev.forkline.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** What a new operator runs into in the first hour (issue 11): each gets one clear line. */
@@ -115,6 +118,37 @@ class FirstHourIT {
                             .GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(405);
             assertThat(r.headers().firstValue("allow")).hasValue("POST");
+        }
+    }
+
+    /**
+     * deploy/healthcheck.sh (the image's HEALTHCHECK, the Kubernetes exec probes) against an admin API
+     * on ::1: its Host header must bracket the address (RFC 9112 §3.2), else the server answers 400
+     * and every probe fails.
+     */
+    @Test
+    void theHealthcheckScriptProbesAnIpv6AdminAddress() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1", "FORKLINE_ADMIN_HOST", "::1"))) {
+            forkline.awaitAllReady();
+            // The admin API's first answer can take seconds (Netty registers its JFR events on the
+            // first buffer chunk); the script allows 2 s, as a probe would. What is tested here is
+            // the Host header, so the API answers once first.
+            java.net.http.HttpResponse<Void> first = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://[::1]:" + forkline.adminPort + "/livez"))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+            assertThat(first.statusCode()).isEqualTo(200);
+            for (String probe : List.of("ready", "live")) {
+                ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "deploy", "healthcheck.sh").toString(), probe)
+                        .redirectErrorStream(true);
+                pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
+                pb.environment().putAll(Map.of("FORKLINE_ADMIN_HOST", "::1",
+                        "FORKLINE_ADMIN_PORT", Integer.toString(forkline.adminPort)));
+                Process p = pb.start();
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("healthcheck.sh %s finished", probe).isTrue();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                assertThat(p.exitValue()).as("healthcheck.sh %s: %s", probe, out).isZero();
+                assertThat(out).startsWith(probe.equals("ready") ? "/readyz: ok" : "/livez: ok");
+            }
         }
     }
 
