@@ -34,7 +34,7 @@ import net.jqwik.api.statistics.Statistics;
  * target, version, every field, and the same end of the request, so that the bytes after it are the
  * same next request for both. And a Host the guard accepts, Vert.x's authority parser accepts.
  */
-class RequestHeadProperties {
+class RequestHeadAgreementTest {
     private static final String NEXT = "GET /next HTTP/1.1\r\nHost: n\r\n\r\n";
 
     /** One generated head: its request-line parts and field lines, and the line ending used. */
