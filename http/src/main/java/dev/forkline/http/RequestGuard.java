@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Its companion {@link Exchanges} sits behind the HTTP encoder: it counts the answers, adds the
  * {@code Date} header, and switches the guard off when the connection leaves HTTP/1.1 (101, or 2xx
- * to CONNECT).
+ * to CONNECT). A connection that turns to HTTP/2 (the preface, or a 101 to {@code Upgrade: h2c})
+ * gets {@link H2Dates} behind the guard instead, for the {@code Date} of its responses.
  */
 final class RequestGuard extends ChannelDuplexHandler {
     static final long LINGER_TIMEOUT_MILLIS = 5_000;
@@ -144,6 +145,7 @@ final class RequestGuard extends ChannelDuplexHandler {
             firstBytes = false;
             if (prefix) {
                 state = State.PASS;
+                ctx.pipeline().addAfter(ctx.name(), H2Dates.NAME, new H2Dates());
                 forward(ctx, buf, i, end);
                 return;
             }
@@ -583,6 +585,7 @@ final class RequestGuard extends ChannelDuplexHandler {
      */
     final class Exchanges extends ChannelDuplexHandler {
         private boolean interim;
+        private boolean h2Upgrade;
 
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -614,6 +617,7 @@ final class RequestGuard extends ChannelDuplexHandler {
                     }
                     if (code == 101 || code / 100 == 2 && started == connectHead) {
                         state = State.PASS; // WebSocket, h2c upgrade, CONNECT tunnel: no longer HTTP/1.1 requests
+                        h2Upgrade = code == 101 && res.headers().containsValue(HttpHeaderNames.UPGRADE, "h2c", true);
                     }
                 }
             }
@@ -630,6 +634,11 @@ final class RequestGuard extends ChannelDuplexHandler {
             if (last) {
                 completed++;
                 answerWhenDue();
+            }
+            if (h2Upgrade) {
+                // The 101 has passed the guard; what the server writes from now on is HTTP/2 frames.
+                h2Upgrade = false;
+                RequestGuard.this.ctx.pipeline().addAfter(NAME, H2Dates.NAME, new H2Dates());
             }
         }
     }

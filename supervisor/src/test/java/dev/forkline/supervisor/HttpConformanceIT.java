@@ -8,6 +8,13 @@ import dev.forkline.supervisor.apps.TestApps;
 import dev.forkline.testkit.HttpConformance;
 import dev.forkline.testkit.HttpConformance.Case;
 import dev.forkline.testkit.HttpConformance.Response;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +45,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * facet with HTTP/2 cleartext off (the default) and on (FORKLINE_HTTP2=true: Vert.x's preface
  * detector is then behind the guard), the supervisor's admin API, and an application's HttpServer
  * created with default options (HTTP/2 cleartext on, Vert.x's limits). Black-box: only the bytes on
- * the wire count. Also the size limits' settings, small, on the facet and the admin API.
+ * the wire count. Also the size limits' settings, small, on the facet and the admin API, and Date on
+ * HTTP/2 answers where HTTP/2 cleartext is on.
  */
 class HttpConformanceIT {
     /** FORKLINE_HTTP_MAX_REQUEST_LINE and FORKLINE_HTTP_MAX_HEADER_SIZE at their smallest. */
@@ -161,6 +170,39 @@ class HttpConformanceIT {
                 false, server.path);
         exchange(port, bytes("GET " + server.path + " HTTP/1.1\r\n" + fields + "b\r\n\r\n"), false, List.of(431), false,
                 true, server.path);
+    }
+
+    static Stream<Arguments> http2() {
+        return Stream.of(Server.FACET_H2C, Server.APP).flatMap(s -> Stream.of(
+                Arguments.of(s, "prior knowledge"), Arguments.of(s, "Upgrade: h2c")));
+    }
+
+    /**
+     * HTTP/2 answers carry Date as HTTP/1.1 ones do (RFC 9110 §6.6.1 is for every version), over
+     * prior knowledge (what curl --http2-prior-knowledge does) and over an h2c upgrade, several on
+     * one connection (so the HPACK dynamic table is in use), from Vert.x's own HTTP/2 client.
+     */
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("http2")
+    void http2AnswersCarryDate(Server server, String how) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions()
+                    .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(how.equals("Upgrade: h2c"))
+                    .setDefaultHost("127.0.0.1").setDefaultPort(server.port()), new PoolOptions().setHttp2MaxSize(1));
+            for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.GET, HttpMethod.DELETE, HttpMethod.HEAD, HttpMethod.GET)) {
+                HttpClientResponse r = client.request(method, server.path)
+                        .compose(req -> req.send().compose(res -> res.body().map(body -> res)))
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                assertThat(r.version()).as("%s %s", method, how).isEqualTo(HttpVersion.HTTP_2);
+                assertThat(r.statusCode()).isEqualTo(method == HttpMethod.DELETE ? 405 : 200);
+                assertThat(r.getHeader("date")).as("Date on the HTTP/2 answer to %s (RFC 9110 §6.6.1)", method)
+                        .matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+                assertThat(r.headers().getAll("date")).hasSize(1);
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
     }
 
     private static byte[] bytes(String s) {
