@@ -88,14 +88,21 @@ final class GuardedServer {
 
     /** Every byte the server has written so far. */
     byte[] written() {
-        for (Object o = channel.readOutbound(); o != null; o = channel.readOutbound()) {
+        written.writeBytes(outbound(channel));
+        return written.toByteArray();
+    }
+
+    /** The bytes a channel has written since last asked, in order (each buffer released). */
+    static byte[] outbound(EmbeddedChannel ch) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Object o = ch.readOutbound(); o != null; o = ch.readOutbound()) {
             ByteBuf b = (ByteBuf) o;
             byte[] a = new byte[b.readableBytes()];
             b.readBytes(a);
-            written.writeBytes(a);
+            out.writeBytes(a);
             b.release();
         }
-        return written.toByteArray();
+        return out.toByteArray();
     }
 
     /** The answers written so far, and what follows them that is not a whole answer. */

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +49,7 @@ class H2DatesTest {
         Writer w = new Writer(new DefaultHttp2FrameWriter(), capture.pipeline().firstContext());
         frames.accept(w);
         capture.flush();
-        byte[] bytes = drain(capture);
+        byte[] bytes = GuardedServer.outbound(capture);
         capture.finishAndReleaseAll();
         return bytes;
     }
@@ -65,18 +64,6 @@ class H2DatesTest {
         }
     }
 
-    private static byte[] drain(EmbeddedChannel ch) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Object o = ch.readOutbound(); o != null; o = ch.readOutbound()) {
-            ByteBuf b = (ByteBuf) o;
-            byte[] a = new byte[b.readableBytes()];
-            b.readBytes(a);
-            out.writeBytes(a);
-            b.release();
-        }
-        return out.toByteArray();
-    }
-
     /** The bytes through {@link H2Dates}, written in pieces ending at {@code cuts}; every promise must succeed. */
     private static byte[] throughH2Dates(byte[] server, int... cuts) {
         EmbeddedChannel ch = new EmbeddedChannel(new H2Dates());
@@ -87,7 +74,7 @@ class H2DatesTest {
             from = cut;
         }
         ch.flush();
-        byte[] out = drain(ch);
+        byte[] out = GuardedServer.outbound(ch);
         assertThat(writes).allSatisfy(f -> assertThat(f.isSuccess()).as("a write's promise").isTrue());
         ch.finishAndReleaseAll();
         return out;
