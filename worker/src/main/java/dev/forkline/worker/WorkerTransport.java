@@ -4,6 +4,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
@@ -15,6 +17,7 @@ import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.ClientOptionsBase;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.transport.Transport;
@@ -32,7 +35,7 @@ import io.vertx.core.net.impl.ShutdownEvent;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Vert.x's epoll transport for a worker, with two changes, both through the public transport SPI
+ * Vert.x's epoll transport for a worker, with three changes, both through the public transport SPI
  * (every other method is delegated, so epoll's own settings, SO_REUSEPORT among them, apply):
  *
  * <p><b>Accept on the event loop.</b> Vert.x gives every instance a separate one-thread acceptor
@@ -48,6 +51,10 @@ import java.util.concurrent.ThreadFactory;
  * everything accepted before that still reaches the worker's handler, and the connections still in the
  * kernel's accept queue move to another worker when net.ipv4.tcp_migrate_req=1. Only then does it run
  * Vert.x's shutdown for the open connections.
+ *
+ * <p><b>Bytes counted at the socket for HTTP.</b> Every connection an HTTP server accepts gets
+ * {@link SocketBytes} as the first handler of its pipeline, so the worker's bytes in and out include
+ * HTTP (request line, headers, bodies) as the kernel sees them.
  */
 final class WorkerTransport implements Transport {
     private final Transport epoll;
@@ -62,16 +69,21 @@ final class WorkerTransport implements Transport {
     /** The worker's one event-loop group, created first by Vert.x, returned again as the acceptor group. */
     private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
+    private final SocketBytes socketBytes;
 
-    private WorkerTransport(Transport epoll) {
+    private WorkerTransport(Transport epoll, Counters counters) {
         this.epoll = epoll;
         this.implementation = new Tracking(epoll.implementation());
+        this.socketBytes = new SocketBytes(counters);
     }
 
-    /** The tracking epoll transport, or null when Netty's epoll classes are not on the class path. */
-    static WorkerTransport epoll() {
+    /**
+     * The tracking epoll transport, counting HTTP bytes into {@code counters}, or null when Netty's
+     * epoll classes are not on the class path.
+     */
+    static WorkerTransport epoll(Counters counters) {
         Transport epoll = Transport.EPOLL;
-        return epoll == null ? null : new WorkerTransport(epoll);
+        return epoll == null ? null : new WorkerTransport(epoll, counters);
     }
 
     /**
@@ -198,6 +210,21 @@ final class WorkerTransport implements Transport {
         }
     }
 
+    /**
+     * Puts {@link SocketBytes} first in every child pipeline, before Vert.x's own initializer (which
+     * Vert.x sets before it calls {@code configure}, NetServerImpl.listen), so everything Vert.x adds
+     * (TLS, HTTP codecs) sits above it.
+     */
+    private void countBytesAtTheSocket(ServerBootstrap bootstrap) {
+        ChannelHandler vertxInitializer = bootstrap.config().childHandler();
+        bootstrap.childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(socketBytes, vertxInitializer);
+            }
+        });
+    }
+
     /** Delegates every method, so the epoll transport's own settings (SO_REUSEPORT among them) apply. */
     private final class Tracking implements io.vertx.core.spi.transport.Transport {
         private final io.vertx.core.spi.transport.Transport d;
@@ -308,6 +335,9 @@ final class WorkerTransport implements Transport {
             d.configure(options, domainSocket, bootstrap);
             if (!domainSocket) {
                 bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+            }
+            if (options instanceof HttpServerOptions) {
+                countBytesAtTheSocket(bootstrap);
             }
             if (!options.isTcpQuickAck()) {
                 bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);
