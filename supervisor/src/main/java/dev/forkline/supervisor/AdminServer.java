@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  * {@code /readyz}) stay open: an orchestrator's probe (kubelet's httpGet, a Docker HEALTHCHECK, a
  * load balancer) is configured in places that should not hold the token, and they tell only
  * whether the server is up and ready, as kube-apiserver's own probes do for unauthenticated callers.
+ * The dashboard page and its files ({@link Dashboard}) stay open too: they hold no data, and the
+ * page asks for the token itself.
  *
  * <p>Every GET resource answers HEAD; a known method a resource does not allow gets 405 with
  * {@code Allow}; a method this server does not know gets 501 (RFC 9110 §9.1). Framing, Host,
@@ -76,6 +78,8 @@ final class AdminServer {
                 error(ctx, 501, ctx.request().method() + " is not a method this server implements");
             }
         });
+        // Before the token check: the page holds no data, and asks for the token itself.
+        Dashboard.load().mount(r);
         if (expectedAuthorization != null) {
             r.route().handler(this::authorize);
         }
