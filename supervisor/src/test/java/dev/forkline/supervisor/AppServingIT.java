@@ -90,6 +90,38 @@ class AppServingIT {
     }
 
     @Test
+    void anAppsBytesInAndOutAreEveryByteAtTheSocketHeadersIncluded(@TempDir Path dir) throws Exception {
+        int httpPort = ForklineProcess.freePort();
+        int netPort = ForklineProcess.freePort();
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms",
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()))) {
+            forkline.awaitAllReady();
+            String request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: counted-with-the-headers\r\n"
+                    + "Connection: close\r\n\r\n";
+            long received;
+            try (Socket s = new Socket("127.0.0.1", httpPort)) {
+                s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                received = s.getInputStream().readAllBytes().length; // the response, until the app closes
+            }
+            long greeting;
+            try (Socket s = new Socket("127.0.0.1", netPort)) {
+                greeting = s.getInputStream().readAllBytes().length; // "pid N\n", then the app ends the socket
+            }
+            long sent = request.length();
+            long answered = received + greeting;
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                JsonObject w = new JsonObject(forkline.admin("GET", "/status").body()).getJsonArray("workers").getJsonObject(0);
+                // Vert.x's metrics SPI would count the body only ("pid N\n"), and in steps of 4 KiB.
+                assertThat(w.getLong("bytes_in")).isEqualTo(sent);
+                assertThat(w.getLong("bytes_out")).isEqualTo(answered);
+            });
+        }
+    }
+
+    @Test
     void aWorkerKilledWithSigkillIsRespawnedAndServesTheAppAgain(@TempDir Path dir) throws Exception {
         int appPort = ForklineProcess.freePort();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));

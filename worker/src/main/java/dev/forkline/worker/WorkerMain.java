@@ -100,6 +100,7 @@ public final class WorkerMain {
         var builder = Vertx.builder().withTransport(transport).with(vertxOptions(app));
         if (app.isPresent()) {
             builder.withMetrics(options -> new AppMetrics(counters));
+            transport.countEveryServer(); // its bytes, at the socket: see AppMetrics
         }
         vertx = builder.build();
         bootNanos[1] = System.nanoTime();

@@ -52,9 +52,12 @@ import java.util.concurrent.ThreadFactory;
  * kernel's accept queue move to another worker when net.ipv4.tcp_migrate_req=1. Only then does it run
  * Vert.x's shutdown for the open connections.
  *
- * <p><b>Bytes counted at the socket for HTTP.</b> Every connection an HTTP server accepts gets
+ * <p><b>Bytes counted at the socket.</b> Every connection an HTTP server accepts gets
  * {@link SocketBytes} as the first handler of its pipeline, so the worker's bytes in and out include
- * HTTP (request line, headers, bodies) as the kernel sees them.
+ * HTTP (request line, headers, bodies) as the kernel sees them; when an application runs, every
+ * server's connections get it ({@link #countEveryServer()}). The built-in line protocol's do not: it
+ * counts exactly what it reads and writes itself, and its connections (the many-connections case)
+ * pay for no extra handler.
  */
 final class WorkerTransport implements Transport {
     private final Transport epoll;
@@ -70,6 +73,7 @@ final class WorkerTransport implements Transport {
     private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
     private final SocketBytes socketBytes;
+    private volatile boolean countEveryServer;
 
     private WorkerTransport(Transport epoll, Counters counters) {
         this.epoll = epoll;
@@ -84,6 +88,11 @@ final class WorkerTransport implements Transport {
     static WorkerTransport epoll(Counters counters) {
         Transport epoll = Transport.EPOLL;
         return epoll == null ? null : new WorkerTransport(epoll, counters);
+    }
+
+    /** An application runs: count the bytes of every server it opens at the socket, not only HTTP. */
+    void countEveryServer() {
+        countEveryServer = true;
     }
 
     /**
@@ -336,7 +345,7 @@ final class WorkerTransport implements Transport {
             if (!domainSocket) {
                 bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
             }
-            if (options instanceof HttpServerOptions) {
+            if (options instanceof HttpServerOptions || countEveryServer) {
                 countBytesAtTheSocket(bootstrap);
             }
             if (!options.isTcpQuickAck()) {
