@@ -34,8 +34,12 @@ import org.jline.utils.NonBlockingReader;
 final class Top {
     static final String USAGE = "usage: forkline top [--once]";
     private static final long REFRESH_MILLIS = 1000;
-    /** An answer from the loopback admin API takes milliseconds; this long means the supervisor is stuck or gone. */
-    private static final Duration POLL_TIMEOUT = Duration.ofSeconds(3);
+    /**
+     * An answer from the loopback admin API takes milliseconds; this long means the supervisor is
+     * stuck or gone. Not less: a machine under heavy load took more than 3 s for the first answer
+     * (a cold client and server), and top must not give up on a supervisor that is merely slow.
+     */
+    private static final Duration POLL_TIMEOUT = Duration.ofSeconds(10);
     /** Events kept for the screen: more than fit on any terminal. */
     private static final int EVENTS_KEPT = 200;
 

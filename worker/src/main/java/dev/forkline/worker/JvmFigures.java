@@ -40,7 +40,9 @@ final class JvmFigures {
     static void loadInBackground(Consumer<JvmFigures> loaded) {
         Thread t = new Thread(() -> {
             try {
+                long start = System.nanoTime();
                 loaded.accept(new JvmFigures());
+                LOG.fine(() -> "MX beans looked up in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             } catch (RuntimeException | LinkageError e) {
                 // The heartbeat goes on without figures: they are for people, the counters matter more.
                 LOG.log(Level.WARNING, "cannot read the JVM's MX beans; heartbeats carry no heap/GC/CPU figures", e);
