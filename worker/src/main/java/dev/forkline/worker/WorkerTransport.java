@@ -220,16 +220,18 @@ final class WorkerTransport implements Transport {
     }
 
     /**
-     * Puts {@link SocketBytes} first in every child pipeline, before Vert.x's own initializer (which
-     * Vert.x sets before it calls {@code configure}, NetServerImpl.listen), so everything Vert.x adds
-     * (TLS, HTTP codecs) sits above it.
+     * Puts {@link SocketBytes} first in every child pipeline, so everything else sits above it: the
+     * HTTP guard (added on accept, before this initializer runs), then Vert.x's own initializer (which
+     * Vert.x sets before it calls {@code configure}, NetServerImpl.listen) and what it adds (TLS, HTTP
+     * codecs). What the guard answers or drops by itself is counted too.
      */
     private void countBytesAtTheSocket(ServerBootstrap bootstrap) {
         ChannelHandler vertxInitializer = bootstrap.config().childHandler();
         bootstrap.childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(socketBytes, vertxInitializer);
+                ch.pipeline().addFirst(socketBytes);
+                ch.pipeline().addLast(vertxInitializer);
             }
         });
     }

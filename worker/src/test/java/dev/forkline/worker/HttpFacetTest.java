@@ -106,6 +106,25 @@ class HttpFacetTest {
         });
     }
 
+    @Test
+    void bytesOfARequestTheGuardRefusesAreCountedToo() throws Exception {
+        dev.forkline.protocol.WorkerStats before = server.counters();
+        String noHost = "GET / HTTP/1.1\r\nUser-Agent: no-host-header\r\n\r\n"; // RFC 9112 §3.2: 400
+        long received;
+        try (Socket s = new Socket("127.0.0.1", server.httpPort)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(noHost.getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = s.getInputStream().readAllBytes(); // the guard answers 400 and closes
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400");
+            received = answer.length;
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+            dev.forkline.protocol.WorkerStats after = server.counters();
+            assertThat(after.bytesIn() - before.bytesIn()).isEqualTo(noHost.length());
+            assertThat(after.bytesOut() - before.bytesOut()).isEqualTo(received);
+        });
+    }
+
     /** Reads one response: headers up to the blank line, then Content-Length bytes. */
     private static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
