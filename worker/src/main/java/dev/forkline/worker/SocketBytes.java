@@ -11,8 +11,9 @@ import io.netty.channel.FileRegion;
 /**
  * Counts the bytes of a connection where they meet the socket: the first handler of the child
  * pipeline (installed by {@link WorkerTransport}), so it sees what the kernel gave and what is
- * handed to it, whatever codec sits above (HTTP/1.1, HTTP/2, TLS: its ciphertext). The line
- * protocol does not need it: it reads and writes raw bytes and counts them itself.
+ * handed to it, whatever codec sits above (HTTP/1.1, HTTP/2, TLS: its ciphertext). The built-in
+ * line protocol's connections do not get it: their one handler ({@link LineConnection}) reads and
+ * writes the socket's bytes and counts them itself, so a second count here would double them.
  *
  * <p>Why not Vert.x's metrics SPI: for HTTP it reports bodies only (its HTTP connections read
  * decoded messages, not bytes), and it reports in steps of 4 KiB per connection. Why not Netty's

@@ -35,7 +35,7 @@ import io.vertx.core.net.impl.ShutdownEvent;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Vert.x's epoll transport for a worker, with three changes, both through the public transport SPI
+ * Vert.x's epoll transport for a worker, with these changes, all through the public transport SPI
  * (every other method is delegated, so epoll's own settings, SO_REUSEPORT among them, apply):
  *
  * <p><b>Accept on the event loop.</b> Vert.x gives every instance a separate one-thread acceptor
