@@ -110,6 +110,13 @@ final class AdminClient {
         }
     }
 
+    /** The supervisor answered 401: the token is missing or wrong (it is still there). */
+    static final class Unauthorized extends Failure {
+        Unauthorized(String message) {
+            super(message);
+        }
+    }
+
     /** The supervisor answered, and refused the request (409, 400, ...): it is still there. */
     static final class Refused extends Failure {
         Refused(String message) {
@@ -148,7 +155,7 @@ final class AdminClient {
             throw new Failure("interrupted");
         }
         if (res.statusCode() == 401) {
-            throw new Failure("the supervisor at " + base + " refused the request: missing or wrong FORKLINE_ADMIN_TOKEN");
+            throw new Unauthorized("the supervisor at " + base + " refused the request: missing or wrong FORKLINE_ADMIN_TOKEN");
         }
         if (res.statusCode() != 200) {
             String why;

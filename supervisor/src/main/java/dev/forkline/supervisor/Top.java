@@ -28,8 +28,9 @@ import org.jline.utils.NonBlockingReader;
  *
  * <p>It reads {@code /status} and the new {@code /events} once a second, through the same admin API
  * and settings as the other commands. A refused token or an unreachable supervisor before the first
- * screen: one line, exit 1, the terminal untouched. A supervisor that goes away later: the terminal
- * is restored first, then one line says so, exit 1.
+ * screen: one line, exit 1, the terminal untouched. A supervisor that goes away later, or starts
+ * refusing the token (restarted with another one): the terminal is restored first, then one line
+ * says which, exit 1.
  */
 final class Top {
     static final String USAGE = "usage: forkline top [--once]";
@@ -133,7 +134,7 @@ final class Top {
                 Thread.sleep(REFRESH_MILLIS);
                 poll();
             } catch (AdminClient.Failure f) {
-                err.println("forkline top: the supervisor went away: " + f.getMessage());
+                err.println(lost(f));
                 return AdminClient.FAILED;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -162,7 +163,7 @@ final class Top {
         }
         Thread restoreOnExit = new Thread(this::restore, "forkline-top-restore");
         Runtime.getRuntime().addShutdownHook(restoreOnExit);
-        String lost = null;
+        AdminClient.Failure lost = null;
         try {
             savedAttributes = terminal.enterRawMode();
             terminal.puts(InfoCmp.Capability.enter_ca_mode);
@@ -199,7 +200,7 @@ final class Top {
                 }
             }
         } catch (AdminClient.Failure f) {
-            lost = f.getMessage();
+            lost = f;
         } catch (IOException e) {
             restore();
             err.println("forkline top: the terminal failed: " + e.getMessage());
@@ -213,10 +214,16 @@ final class Top {
             }
         }
         if (lost != null) {
-            err.println("forkline top: the supervisor went away: " + lost);
+            err.println(lost(lost));
             return AdminClient.FAILED;
         }
         return ExitCodes.OK;
+    }
+
+    /** The one line top ends with when polling fails: a refused token is not a supervisor gone. */
+    private static String lost(AdminClient.Failure f) {
+        return f instanceof AdminClient.Unauthorized ? "forkline top: " + f.getMessage()
+                : "forkline top: the supervisor went away: " + f.getMessage();
     }
 
     private void draw(Display display, Size size) {

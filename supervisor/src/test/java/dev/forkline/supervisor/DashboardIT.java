@@ -146,10 +146,12 @@ class DashboardIT {
             String page = "http://127.0.0.1:" + forkline.adminPort + "/";
             browser.driver.get(page);
 
-            // No token yet: the form, and nothing else.
+            // No token yet: the form, one line saying why, and nothing else.
             WebElement token = browser.driver.findElement(By.id("token"));
             await().atMost(PAGE_TIMEOUT).until(token::isDisplayed);
             assertThat(browser.driver.findElement(By.id("main")).isDisplayed()).isFalse();
+            assertThat(browser.driver.findElement(By.id("summary")).getText()).isEqualTo("the admin API needs its token");
+            assertThat(browser.driver.findElement(By.id("login-error")).getText()).isEmpty();
             token.sendKeys("not-the-token-0123456789\n");
             await().atMost(PAGE_TIMEOUT).untilAsserted(() -> assertThat(browser.driver.findElement(By.id("login-error"))
                     .getText()).isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
@@ -199,6 +201,17 @@ class DashboardIT {
                     "return performance.getEntriesByType('resource').map(e => e.name)");
             assertThat(fetched).isNotEmpty().allMatch(u -> u.startsWith(page));
             assertThat(browser.consoleErrors()).isEmpty();
+
+            // A token that stops working while the page shows data (a supervisor restarted with
+            // another one): the data goes, the form and one message come, the stored token is forgotten.
+            browser.js("window.forklineDashboard.state.token = 'rotated-away-token-0123456789'");
+            await().atMost(PAGE_TIMEOUT).untilAsserted(() -> assertThat(browser.driver.findElement(By.id("login-error"))
+                    .getText()).isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
+            assertThat(browser.driver.findElement(By.id("main")).isDisplayed()).isFalse();
+            assertThat(browser.tablePids()).as("no data left on the page").isEmpty();
+            assertThat(browser.driver.findElement(By.id("events")).getText()).isEmpty();
+            assertThat(browser.driver.findElements(By.cssSelector("#main canvas"))).isEmpty();
+            assertThat(browser.js("return localStorage.getItem('forkline.admin.token')")).isNull();
             load.stop();
         }
     }

@@ -150,6 +150,8 @@ class TopIT {
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> assertThat(terminal.screen()).contains("top exited 1"));
             assertThat(terminal.screen()).contains("missing or wrong FORKLINE_ADMIN_TOKEN")
                     .doesNotContain(Long.toString(pid), "SLOT");
+            assertThat(terminal.alternateScreen()).isFalse();
+            assertTerminalRestored(terminal);
 
             ForklineProcess.CommandResult right = ForklineProcess.command(Map.of(
                     "FORKLINE_ADMIN_PORT", Integer.toString(forkline.adminPort), "FORKLINE_ADMIN_TOKEN", token),

@@ -88,6 +88,46 @@ class TopScreenTest {
         assertThat(lines.get(4)).contains("77", " - ").doesNotContain("\u001b", "\u0007").contains("boom");
     }
 
+    /**
+     * The whole way from a worker that sends odd figures to the screen: the codec reads them as
+     * unknown, the rates between two such heartbeats are unknown, /status says null, top shows "-",
+     * and the counters of the same heartbeats still arrive.
+     */
+    @Test
+    void aHeartbeatWithMalformedFiguresShowsDashesAndKeepsItsCounters() {
+        String counters = "\"type\":\"heartbeat\",\"pid\":5001,\"slot\":0,\"generation\":2,\"connections\":7,"
+                + "\"accepted\":10,\"requests\":100,\"bytes_in\":1000,\"bytes_out\":2000,\"http_requests\":0";
+        String odd = ",\"heap_used\":\"lots\",\"heap_committed\":-3,\"gc_count\":1.5,\"gc_time_ms\":null,"
+                + "\"cpu_time_ms\":99999999999999999999";
+        dev.forkline.protocol.WorkerStats first = ((dev.forkline.protocol.ControlMessage.Heartbeat)
+                dev.forkline.protocol.ControlCodec.decode("{" + counters + ",\"uptime_ms\":1000" + odd + "}")).stats();
+        dev.forkline.protocol.WorkerStats second = ((dev.forkline.protocol.ControlMessage.Heartbeat)
+                dev.forkline.protocol.ControlCodec.decode("{" + counters.replace("\"requests\":100", "\"requests\":300")
+                        + ",\"uptime_ms\":2000" + odd + "}")).stats();
+        Rates rates = Rates.between(first, second, Rates.UNKNOWN);
+        Snapshot snapshot = new Snapshot(4242, NOW - 60_000, 60_000, "running", 2, 1,
+                List.of(new Snapshot.Worker(0, 5001, 2, "ready", "serving", NOW - 30_000, 0, "", 400, second, rates)),
+                List.of(), java.util.Map.of(), 0, Snapshot.Totals.ZERO, "0.0.0.0:3000", null, List.of());
+
+        JsonObject status = AdminServer.status(snapshot);
+        JsonObject w = status.getJsonArray("workers").getJsonObject(0);
+        assertThat(w.getValue("heap_used")).isNull();
+        assertThat(w.getValue("cpu_time_ms")).isNull();
+        assertThat(w.getJsonObject("rates").getValue("gc_per_s")).isNull();
+        assertThat(w.getJsonObject("rates").getValue("cpu_percent")).isNull();
+        assertThat(w.getJsonObject("rates").getDouble("requests_per_s")).isEqualTo(200.0);
+        assertThat(w.getLong("connections")).isEqualTo(7);
+
+        List<String> titles = TopScreen.COLUMNS.stream().map(TopScreen.Column::title).toList();
+        String[] cells = screen(status, List.of(), TopScreen.Sort.BY_SLOT).get(4).strip().split(" +");
+        for (String unknown : List.of("HEAP", "GC/S", "CPU%")) {
+            assertThat(cells[titles.indexOf(unknown)]).as(unknown).isEqualTo("-");
+        }
+        assertThat(cells[titles.indexOf("PID")]).isEqualTo("5001");
+        assertThat(cells[titles.indexOf("CONNS")]).isEqualTo("7");
+        assertThat(cells[titles.indexOf("REQ/S")]).isEqualTo("200");
+    }
+
     @Test
     void plainTableForPipesAndOnce() {
         List<String> plain = TopScreen.plain(status(worker(0, 5001, "serving", "ready", 1)), List.of(), NOW);
