@@ -8,7 +8,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.ObjDoubleConsumer;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -39,15 +41,15 @@ final class Metrics {
         workerCounter("forkline_worker_client_resets", "Line connections the client reset (counted, not logged)",
                 WorkerStats::resets);
         // The worker JVM's own figures (its MX beans), in base units; absent until the worker knows them.
-        workerFigure(false, "forkline_worker_heap_used_bytes", "Java heap in use in the worker (MemoryMXBean)",
+        workerGauge("forkline_worker_heap_used_bytes", "Java heap in use in the worker (MemoryMXBean)",
                 s -> s.jvm().heapUsed());
-        workerFigure(false, "forkline_worker_heap_committed_bytes", "Java heap committed by the worker's JVM (MemoryMXBean)",
+        workerGauge("forkline_worker_heap_committed_bytes", "Java heap committed by the worker's JVM (MemoryMXBean)",
                 s -> s.jvm().heapCommitted());
-        workerFigure(true, "forkline_worker_gc_collections", "Garbage collections in the worker, all collectors",
+        workerCounter("forkline_worker_gc_collections", "Garbage collections in the worker, all collectors",
                 s -> s.jvm().gcCount());
-        workerFigure(true, "forkline_worker_gc_seconds", "Time the worker spent in garbage collection, all collectors",
+        workerCounter("forkline_worker_gc_seconds", "Time the worker spent in garbage collection, all collectors",
                 s -> s.jvm().gcMillis() < 0 ? -1 : s.jvm().gcMillis() / 1000.0);
-        workerFigure(true, "forkline_worker_cpu_seconds", "CPU time the worker process used (OperatingSystemMXBean)",
+        workerCounter("forkline_worker_cpu_seconds", "CPU time the worker process used (OperatingSystemMXBean)",
                 s -> s.jvm().cpuMillis() < 0 ? -1 : s.jvm().cpuMillis() / 1000.0);
         GaugeWithCallback.builder().name("forkline_worker_heartbeat_age_seconds")
                 .help("Time since the worker's last heartbeat").labelNames(WORKER_LABELS)
@@ -107,44 +109,28 @@ final class Metrics {
         return writer.getContentType();
     }
 
-    private void workerGauge(String name, String help, ToLongFunction<WorkerStats> value) {
+    private void workerGauge(String name, String help, ToDoubleFunction<WorkerStats> value) {
         GaugeWithCallback.builder().name(name).help(help).labelNames(WORKER_LABELS)
-                .callback(cb -> snapshot.get().workers().forEach(w -> {
-                    if (w.stats() != null) {
-                        cb.call(value.applyAsLong(w.stats()), labels(w));
-                    }
-                })).register(registry);
+                .callback(cb -> eachKnown(value, (labels, v) -> cb.call(v, labels))).register(registry);
     }
 
-    private void workerCounter(String name, String help, ToLongFunction<WorkerStats> value) {
+    private void workerCounter(String name, String help, ToDoubleFunction<WorkerStats> value) {
         CounterWithCallback.builder().name(name).help(help).labelNames(WORKER_LABELS)
-                .callback(cb -> snapshot.get().workers().forEach(w -> {
-                    if (w.stats() != null) {
-                        cb.call(value.applyAsLong(w.stats()), labels(w));
-                    }
-                })).register(registry);
+                .callback(cb -> eachKnown(value, (labels, v) -> cb.call(v, labels))).register(registry);
     }
 
-    /** A per-worker figure reported only when known (not negative). */
-    private void workerFigure(boolean counter, String name, String help,
-                              java.util.function.ToDoubleFunction<WorkerStats> value) {
-        if (counter) {
-            CounterWithCallback.builder().name(name).help(help).labelNames(WORKER_LABELS)
-                    .callback(cb -> snapshot.get().workers().forEach(w -> {
-                        double v = w.stats() == null ? -1 : value.applyAsDouble(w.stats());
-                        if (v >= 0) {
-                            cb.call(v, labels(w));
-                        }
-                    })).register(registry);
-        } else {
-            GaugeWithCallback.builder().name(name).help(help).labelNames(WORKER_LABELS)
-                    .callback(cb -> snapshot.get().workers().forEach(w -> {
-                        double v = w.stats() == null ? -1 : value.applyAsDouble(w.stats());
-                        if (v >= 0) {
-                            cb.call(v, labels(w));
-                        }
-                    })).register(registry);
-        }
+    /**
+     * Each worker's figure with its labels, for the workers that have sent a heartbeat and whose
+     * figure is known: the JVM's figures are -1 until the worker has read its MX beans, and a
+     * negative value from a worker is never exported (a counter must not go below zero).
+     */
+    private void eachKnown(ToDoubleFunction<WorkerStats> value, ObjDoubleConsumer<String[]> emit) {
+        snapshot.get().workers().forEach(w -> {
+            double v = w.stats() == null ? -1 : value.applyAsDouble(w.stats());
+            if (v >= 0) {
+                emit.accept(labels(w), v);
+            }
+        });
     }
 
     private void totalCounter(String name, String help, ToLongFunction<Snapshot.Totals> value) {

@@ -60,15 +60,24 @@ class AppServingIT {
         }
     }
 
+    /** The settings that run MisbehavingVerticle, its HTTP server on httpPort, its TCP server on netPort; more settings as pairs. */
+    private static Map<String, String> misbehavingApp(Path dir, int httpPort, int netPort, String... more) throws Exception {
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()));
+        for (int i = 0; i + 1 < more.length; i += 2) {
+            settings.put(more[i], more[i + 1]);
+        }
+        return settings;
+    }
+
     @Test
     void aNetServerAndAnHttpServerWithDefaultOptionsBothBecomeReusePort(@TempDir Path dir) throws Exception {
         int httpPort = ForklineProcess.freePort();
         int netPort = ForklineProcess.freePort();
-        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
-        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
-                "FORKLINE_WORKERS", "2",
-                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
-                "FORKLINE_APP_CONFIG", config.toString()))) {
+        try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
+                "FORKLINE_WORKERS", "2"))) {
             Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
 
             Set<Long> greeted = new HashSet<>();
@@ -93,11 +102,8 @@ class AppServingIT {
     void anAppsBytesInAndOutAreEveryByteAtTheSocketHeadersIncluded(@TempDir Path dir) throws Exception {
         int httpPort = ForklineProcess.freePort();
         int netPort = ForklineProcess.freePort();
-        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
-        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
-                "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms",
-                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
-                "FORKLINE_APP_CONFIG", config.toString()))) {
+        try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
+                "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms"))) {
             forkline.awaitAllReady();
             String request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: counted-with-the-headers\r\n"
                     + "Connection: close\r\n\r\n";

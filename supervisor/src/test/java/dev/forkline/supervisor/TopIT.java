@@ -30,6 +30,15 @@ class TopIT {
                 + " top; echo \"top exited $?\"";
     }
 
+    /** Runs top in the terminal and waits until its full screen shows this worker. */
+    private static void startTop(Tmux terminal, ForklineProcess forkline, long pid) throws Exception {
+        terminal.type(topCommand(forkline, ""));
+        await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> {
+            assertThat(terminal.screen()).contains(" " + pid + " ");
+            assertThat(terminal.alternateScreen()).isTrue();
+        });
+    }
+
     @Test
     void showsEveryWorkerLiveARespawnAsItHappensAndQuitRestoresTheTerminal() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "2"));
@@ -89,8 +98,7 @@ class TopIT {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"));
              Tmux terminal = new Tmux(COLUMNS, ROWS)) {
             long first = forkline.awaitAllReady().get(0);
-            terminal.type(topCommand(forkline, ""));
-            await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> assertThat(terminal.screen()).contains(" " + first + " "));
+            startTop(terminal, forkline, first);
 
             int mark = forkline.logSize();
             terminal.press("r");
@@ -114,11 +122,7 @@ class TopIT {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"));
              Tmux terminal = new Tmux(COLUMNS, ROWS)) {
             long pid = forkline.awaitAllReady().get(0);
-            terminal.type(topCommand(forkline, ""));
-            await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> {
-                assertThat(terminal.screen()).contains(" " + pid + " ");
-                assertThat(terminal.alternateScreen()).isTrue();
-            });
+            startTop(terminal, forkline, pid);
             forkline.signal("KILL");
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> {
                 String screen = terminal.screen();
