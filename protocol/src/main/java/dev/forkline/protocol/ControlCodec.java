@@ -133,6 +133,18 @@ public final class ControlCodec {
         g.writeNumberField("bytes_out", s.bytesOut());
         g.writeNumberField("http_requests", s.httpRequests());
         g.writeNumberField("resets", s.resets());
+        // The JVM's figures only once known: a worker reads its MX beans after it is ready.
+        writeFigure(g, "heap_used", s.jvm().heapUsed());
+        writeFigure(g, "heap_committed", s.jvm().heapCommitted());
+        writeFigure(g, "gc_count", s.jvm().gcCount());
+        writeFigure(g, "gc_time_ms", s.jvm().gcMillis());
+        writeFigure(g, "cpu_time_ms", s.jvm().cpuMillis());
+    }
+
+    private static void writeFigure(JsonGenerator g, String name, long value) throws IOException {
+        if (value >= 0) {
+            g.writeNumberField(name, value);
+        }
     }
 
     private static WorkerStats stats(Map<String, Object> f) {
@@ -140,7 +152,9 @@ public final class ControlCodec {
                 longField(f, "pid"), intField(f, "slot"), intField(f, "generation"),
                 longField(f, "uptime_ms"), longField(f, "connections"), longField(f, "accepted"),
                 longField(f, "requests"), longField(f, "bytes_in"), longField(f, "bytes_out"),
-                optionalLong(f, "http_requests"), optionalLong(f, "resets"));
+                optionalLong(f, "http_requests"), optionalLong(f, "resets"),
+                new WorkerStats.Jvm(figure(f, "heap_used"), figure(f, "heap_committed"), figure(f, "gc_count"),
+                        figure(f, "gc_time_ms"), figure(f, "cpu_time_ms")));
     }
 
     /** Reads a flat JSON object of strings and integers; nested values are skipped. */
@@ -190,6 +204,16 @@ public final class ControlCodec {
     /** A field added after 0.1: absent in messages of older workers. */
     private static long optionalLong(Map<String, Object> f, String name) {
         return f.containsKey(name) ? longField(f, name) : 0;
+    }
+
+    /**
+     * One of the JVM's figures: -1 (unknown) when absent, negative or not an integer. Lenient on
+     * purpose: these figures are for people to look at, and one odd value must not cost the whole
+     * heartbeat, which is also what tells the supervisor the worker is alive.
+     */
+    private static long figure(Map<String, Object> f, String name) {
+        Object v = f.get(name);
+        return v instanceof Integer || v instanceof Long ? Math.max(-1, ((Number) v).longValue()) : -1;
     }
 
     private static int intField(Map<String, Object> f, String name) {

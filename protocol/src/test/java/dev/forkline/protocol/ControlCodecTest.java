@@ -51,6 +51,33 @@ class ControlCodecTest {
     }
 
     @Test
+    void heartbeatCarriesTheJvmFiguresOnceKnown() {
+        WorkerStats withJvm = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000, 55, 9,
+                new WorkerStats.Jvm(9_000_000, 16_777_216, 12, 48, 1_530));
+        String line = ControlCodec.encode(new ControlMessage.Heartbeat(withJvm));
+        assertThat(line).isEqualTo("{\"type\":\"heartbeat\",\"pid\":4242,\"slot\":1,\"generation\":3,"
+                + "\"uptime_ms\":12345,\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,"
+                + "\"bytes_out\":40000,\"http_requests\":55,\"resets\":9,\"heap_used\":9000000,\"heap_committed\":16777216,"
+                + "\"gc_count\":12,\"gc_time_ms\":48,\"cpu_time_ms\":1530}");
+        assertThat(ControlCodec.decode(line)).isEqualTo(new ControlMessage.Heartbeat(withJvm));
+        // Before the worker has read its MX beans, the figures are left out, not sent as -1.
+        assertThat(ControlCodec.encodeInfo(STATS)).doesNotContain("heap_used", "gc_", "cpu_time_ms");
+    }
+
+    @Test
+    void oddJvmFiguresAreUnknownAndNeverCostTheHeartbeat() {
+        String counters = "\"type\":\"heartbeat\",\"pid\":1,\"slot\":0,\"generation\":1,\"uptime_ms\":5,"
+                + "\"connections\":2,\"accepted\":3,\"requests\":4,\"bytes_in\":5,\"bytes_out\":6";
+        ControlMessage m = ControlCodec.decode("{" + counters + ",\"heap_used\":-5,\"heap_committed\":\"lots\","
+                + "\"gc_count\":1.5,\"gc_time_ms\":99999999999999999999,\"cpu_time_ms\":null}");
+        WorkerStats s = ((ControlMessage.Heartbeat) m).stats();
+        assertThat(s.jvm()).isEqualTo(WorkerStats.Jvm.UNKNOWN);
+        assertThat(s.connections()).isEqualTo(2);
+        assertThat(((ControlMessage.Heartbeat) ControlCodec.decode("{" + counters + "}")).stats().jvm())
+                .as("a worker older than the figures").isEqualTo(WorkerStats.Jvm.UNKNOWN);
+    }
+
+    @Test
     void readsStatsOfAnOlderWorkerWithoutTheFieldsAddedSince() {
         assertThat(ControlCodec.decodeInfo("{\"pid\":1,\"slot\":0,\"generation\":1,\"uptime_ms\":5,"
                 + "\"connections\":0,\"accepted\":0,\"requests\":0,\"bytes_in\":0,\"bytes_out\":0}").httpRequests())

@@ -95,11 +95,14 @@ class DecoderFuzzTest {
     Arbitrary<ControlMessage> messages() {
         Arbitrary<Long> longs = Arbitraries.longs().between(0, Long.MAX_VALUE);
         Arbitrary<Integer> ints = Arbitraries.integers();
+        // A JVM figure is a non-negative integer or unknown (-1), which the encoder leaves out.
+        Arbitrary<Long> figures = Arbitraries.oneOf(longs, Arbitraries.just(-1L));
         Arbitrary<WorkerStats> stats = Combinators.combine(
                 List.of(longs, ints.map(Integer::longValue), ints.map(Integer::longValue), longs, longs, longs, longs, longs,
-                        longs, longs, longs))
+                        longs, longs, longs, figures, figures, figures, figures, figures))
                 .as(v -> new WorkerStats(v.get(0), v.get(1).intValue(), v.get(2).intValue(), v.get(3), v.get(4),
-                        v.get(5), v.get(6), v.get(7), v.get(8), v.get(9), v.get(10)));
+                        v.get(5), v.get(6), v.get(7), v.get(8), v.get(9), v.get(10),
+                        new WorkerStats.Jvm(v.get(11), v.get(12), v.get(13), v.get(14), v.get(15))));
         return Arbitraries.oneOf(
                 Combinators.combine(longs, ints, ints,
                         Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(40).list().ofMaxSize(4))

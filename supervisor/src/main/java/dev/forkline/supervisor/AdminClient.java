@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code forkline status|reload|scale N|stop}: the operator's tool (nginx -s, pumactl), talking to a
+ * {@code forkline status|top|reload|scale N|stop}: the operator's tool (nginx -s, pumactl), talking to a
  * running supervisor's admin API, found through the same FORKLINE_ADMIN_* settings. Each command
  * prints one readable result on stdout, or one line on stderr and a non-zero exit when it fails.
  */
@@ -92,6 +92,9 @@ final class AdminClient {
                     out.println("stopping: workers drain, then the supervisor exits");
                     return ExitCodes.OK;
                 }
+                case "top" -> {
+                    return Top.run(this, args, out, err);
+                }
                 default -> throw new IllegalArgumentException(command);
             }
         } catch (Failure f) {
@@ -100,15 +103,39 @@ final class AdminClient {
         }
     }
 
-    private static final class Failure extends Exception {
+    /** The supervisor could not be reached, refused the token, or refused the request. */
+    static class Failure extends Exception {
         Failure(String message) {
             super(message, null, false, false);
         }
     }
 
+    /** The supervisor answered 401: the token is missing or wrong (it is still there). */
+    static final class Unauthorized extends Failure {
+        Unauthorized(String message) {
+            super(message);
+        }
+    }
+
+    /** The supervisor answered, and refused the request (409, 400, ...): it is still there. */
+    static final class Refused extends Failure {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
+    URI base() {
+        return base;
+    }
+
     private String call(String method, String path) throws Failure {
+        return call(method, path, Duration.ofMinutes(5)); // a reload waits for every slot
+    }
+
+    /** One request to the admin API; the body of a 200, or a Failure that says why not in one line. */
+    String call(String method, String path, Duration timeout) throws Failure {
         HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(Duration.ofMinutes(5)) // a reload waits for every slot
+                .timeout(timeout)
                 .method(method, HttpRequest.BodyPublishers.noBody());
         if (!token.isEmpty()) {
             req.header("Authorization", "Bearer " + token);
@@ -128,7 +155,7 @@ final class AdminClient {
             throw new Failure("interrupted");
         }
         if (res.statusCode() == 401) {
-            throw new Failure("the supervisor at " + base + " refused the request: missing or wrong FORKLINE_ADMIN_TOKEN");
+            throw new Unauthorized("the supervisor at " + base + " refused the request: missing or wrong FORKLINE_ADMIN_TOKEN");
         }
         if (res.statusCode() != 200) {
             String why;
@@ -137,7 +164,7 @@ final class AdminClient {
             } catch (RuntimeException e) {
                 why = res.body();
             }
-            throw new Failure(why.strip() + " (HTTP " + res.statusCode() + ")");
+            throw new Refused(why.strip() + " (HTTP " + res.statusCode() + ")");
         }
         return res.body();
     }

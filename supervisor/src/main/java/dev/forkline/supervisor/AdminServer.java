@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  * {@code /readyz}) stay open: an orchestrator's probe (kubelet's httpGet, a Docker HEALTHCHECK, a
  * load balancer) is configured in places that should not hold the token, and they tell only
  * whether the server is up and ready, as kube-apiserver's own probes do for unauthenticated callers.
+ * The dashboard page and its files ({@link Dashboard}) stay open too: they hold no data, and the
+ * page asks for the token itself.
  *
  * <p>Every GET resource answers HEAD; a known method a resource does not allow gets 405 with
  * {@code Allow}; CONNECT and a method this server does not know get 501 (RFC 9110 §9.1);
@@ -54,7 +56,7 @@ final class AdminServer {
 
     /** Each resource and the methods it allows (the {@code Allow} header of a 405). */
     private static final Map<String, String> ALLOW = Map.of(
-            "/status", "GET, HEAD", "/metrics", "GET, HEAD",
+            "/status", "GET, HEAD", "/metrics", "GET, HEAD", "/events", "GET, HEAD",
             "/healthz", "GET, HEAD", "/readyz", "GET, HEAD", "/livez", "GET, HEAD",
             "/reload", "POST", "/workers", "POST", "/stop", "POST");
     private static final Set<String> PROBES = Set.of("/livez", "/healthz", "/readyz");
@@ -91,12 +93,15 @@ final class AdminServer {
 
     private Router router(Vertx vertx) {
         Router r = Router.router(vertx);
+        // Before the token check: the page holds no data, and asks for the token itself.
+        Dashboard.load().mount(r);
         if (expectedAuthorization != null) {
             r.route().handler(this::authorize);
         }
         get(r, "/status", ctx -> json(ctx, 200, status(supervisor.snapshot())));
         get(r, "/metrics", ctx -> ctx.response().putHeader("content-type", metrics.contentType())
                 .end(metrics.scrape()));
+        get(r, "/events", this::events);
         get(r, "/healthz", this::ready);
         get(r, "/readyz", this::ready);
         get(r, "/livez", this::live);
@@ -219,6 +224,7 @@ final class AdminServer {
                     .put("bytes_in", st.bytesIn()).put("bytes_out", st.bytesOut())
                     .put("http_requests", st.httpRequests())
                     .put("resets", st.resets());
+            runtimeFigures(o, w, st);
             workers.add(o);
         }
         Snapshot.Totals t = s.totals();
@@ -238,6 +244,66 @@ final class AdminServer {
                 .put("totals", new JsonObject().put("accepted", t.accepted()).put("requests", t.requests())
                         .put("bytes_in", t.bytesIn()).put("bytes_out", t.bytesOut())
                         .put("http_requests", t.httpRequests()))
-                .put("workers", workers);
+                .put("workers", workers)
+                .put("reload", s.reload() == null ? null : new JsonObject().put("generation", s.reload().generation())
+                        .put("done", s.reload().done()).put("slots", s.reload().slots()))
+                .put("last_event", s.events().isEmpty() ? 0 : s.events().get(s.events().size() - 1).seq());
+    }
+
+    /**
+     * The JVM's figures from the last heartbeat and the rates between the last two (for top and
+     * the dashboard); null when unknown. {@code heartbeat_uptime_ms} is the worker's own clock when
+     * it sent the counters shown.
+     */
+    private static void runtimeFigures(JsonObject o, Snapshot.Worker w, WorkerStats st) {
+        WorkerStats.Jvm jvm = st.jvm();
+        o.put("heartbeat_uptime_ms", w.stats() == null ? null : st.uptimeMillis())
+                .put("heap_used", known(jvm.heapUsed())).put("heap_committed", known(jvm.heapCommitted()))
+                .put("gc_count", known(jvm.gcCount())).put("gc_time_ms", known(jvm.gcMillis()))
+                .put("cpu_time_ms", known(jvm.cpuMillis()));
+        Rates r = w.rates() == null ? Rates.UNKNOWN : w.rates();
+        o.put("rates", new JsonObject()
+                .put("accepts_per_s", known(r.acceptsPerSecond())).put("requests_per_s", known(r.requestsPerSecond()))
+                .put("bytes_in_per_s", known(r.bytesInPerSecond())).put("bytes_out_per_s", known(r.bytesOutPerSecond()))
+                .put("gc_per_s", known(r.gcPerSecond())).put("cpu_percent", known(r.cpuPercent())));
+    }
+
+    private static Long known(long v) {
+        return v < 0 ? null : v;
+    }
+
+    private static Double known(double v) {
+        return v < 0 || Double.isNaN(v) || Double.isInfinite(v) ? null : Math.round(v * 10) / 10.0;
+    }
+
+    /** {@code GET /events?after=N}: the recent events numbered above N (all kept ones without it), oldest first. */
+    private void events(RoutingContext ctx) {
+        String after = ctx.queryParams().get("after");
+        long since;
+        try {
+            since = after == null ? 0 : Long.parseLong(after.strip());
+        } catch (NumberFormatException e) {
+            since = -1;
+        }
+        if (since < 0) {
+            error(ctx, 400, "after must be an event number (a non-negative integer), not " + after);
+            return;
+        }
+        json(ctx, 200, events(supervisor.snapshot(), since));
+    }
+
+    static JsonObject events(Snapshot s, long after) {
+        JsonArray list = new JsonArray();
+        for (Timeline.Entry e : s.events()) {
+            if (e.seq() > after) {
+                list.add(new JsonObject().put("seq", e.seq())
+                        .put("at", Instant.ofEpochMilli(e.epochMillis()).toString()).put("at_ms", e.epochMillis())
+                        .put("kind", e.kind()).put("slot", e.slot() < 0 ? null : e.slot())
+                        .put("pid", e.pid() < 0 ? null : e.pid()).put("generation", e.generation())
+                        .put("message", e.message()));
+            }
+        }
+        return new JsonObject().put("events", list)
+                .put("last", s.events().isEmpty() ? 0 : s.events().get(s.events().size() - 1).seq());
     }
 }

@@ -12,6 +12,7 @@ public final class Main {
 
               run        start the supervisor and its workers (the default)
               status     show the running supervisor's workers
+              top        the workers live, refreshed every second (q quits; --once: one table)
               reload     zero-downtime reload: replace every worker, one slot at a time
               scale N    run N workers
               stop       graceful stop
@@ -19,7 +20,7 @@ public final class Main {
               help       show this text
 
             Settings are environment variables (FORKLINE_PORT, FORKLINE_WORKERS, ...); see the README.
-            status, reload, scale and stop talk to the admin API at FORKLINE_ADMIN_HOST:FORKLINE_ADMIN_PORT.
+            status, top, reload, scale and stop talk to the admin API at FORKLINE_ADMIN_HOST:FORKLINE_ADMIN_PORT.
             """;
 
     private Main() {
@@ -35,7 +36,7 @@ public final class Main {
         String command = args.length == 0 ? "run" : args[0];
         switch (command) {
             case "run" -> System.exit(SupervisorMain.run());
-            case "status", "reload", "scale", "stop" ->
+            case "status", "top", "reload", "scale", "stop" ->
                     System.exit(AdminClient.main(command, java.util.Arrays.asList(args).subList(1, args.length)));
             case "help", "-h", "--help" -> System.out.print(USAGE);
             case "version", "--version", "-V" -> System.out.println("forkline " + version() + " (Java "

@@ -12,6 +12,8 @@ import java.util.Map;
  * @param workers every live worker: serving ones, ones starting for a reload, ones draining
  * @param restartsByReason respawns since start by cause (crash, signal, hung, boot_timeout, out_of_memory, exit)
  * @param exited counters of workers that have exited (their last heartbeat), so totals never go back
+ * @param reload how far the reload under way is; null when none is
+ * @param events the supervisor's recent events, oldest first ({@link Timeline})
  */
 record Snapshot(
         long pid,
@@ -25,7 +27,13 @@ record Snapshot(
         Map<String, Long> restartsByReason,
         long reloads,
         Totals exited,
-        String listen) {
+        String listen,
+        ReloadProgress reload,
+        List<Timeline.Entry> events) {
+
+    /** A reload under way: {@code done} of {@code slots} slots run {@code generation} (the views: "reloading 2/4"). */
+    record ReloadProgress(int generation, int done, int slots) {
+    }
 
     /** One worker as the admin API shows it. */
     record Worker(
@@ -40,7 +48,8 @@ record Snapshot(
             String lastExit,
             /** -1 before the first heartbeat */
             long heartbeatAgeMillis,
-            WorkerStats stats) {
+            WorkerStats stats,
+            Rates rates) {
     }
 
     /** Counters summed over workers. */

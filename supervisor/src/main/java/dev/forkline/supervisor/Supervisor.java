@@ -48,6 +48,8 @@ final class Supervisor {
     private final Map<String, Long> restartsByReason = new TreeMap<>();
     private final long startedNanos = System.nanoTime();
     private final long startedEpochMillis = System.currentTimeMillis();
+    /** Recent events for the views (GET /events, top, the dashboard). */
+    private final Timeline timeline = new Timeline();
 
     private SupervisorConfig config;
     private int generation = 1;
@@ -220,6 +222,7 @@ final class Supervisor {
             w.wasReady = true;
             LOG.info(w.name() + " ready in " + TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos)
                     + " ms (generation " + w.generation + ", listening on " + String.join(", ", w.listening) + ")");
+            timeline.add("ready", w, "ready in " + TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos) + " ms");
             Slot slot = slotOf(w);
             if (slot != null && slot.incoming == w) {
                 takeOver(slot, w);
@@ -229,6 +232,7 @@ final class Supervisor {
             announceReadiness();
         } else if (message instanceof ControlMessage.Heartbeat h) {
             w.lastHeartbeatNanos = System.nanoTime();
+            w.rates = Rates.between(w.stats, h.stats(), w.rates);
             w.stats = h.stats();
         } else if (message instanceof ControlMessage.Fatal f) {
             w.fatalReason = f.reason();
@@ -242,6 +246,7 @@ final class Supervisor {
         w.state = WorkerProcess.State.EXITED;
         exited = exited.plus(w.stats);
         String how = ExitCodes.describe(exitValue);
+        timeline.add("exit", w, "exited with " + how + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
         if (retiring.remove(w)) {
             LOG.info(w.name() + " exited with " + how + " (generation " + w.generation + ", drained)");
             return;
@@ -331,6 +336,7 @@ final class Supervisor {
                 LOG.warning(w.name() + " still draining after " + Setting.format(config.worker().drainTimeout())
                         + " + " + Setting.format(DRAIN_GRACE) + ": SIGKILL");
                 w.kill("drain timeout");
+                timeline.add("kill", w, "SIGKILL: still draining after the drain timeout");
             }
         }
     }
@@ -342,11 +348,14 @@ final class Supervisor {
         if (w.state == WorkerProcess.State.STARTING && now - w.startedNanos > config.bootTimeout().toNanos()) {
             LOG.warning(w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
             w.kill("boot timeout");
+            timeline.add("kill", w, "SIGKILL: not ready after " + Setting.format(config.bootTimeout()));
         } else if (w.state == WorkerProcess.State.READY
                 && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
             LOG.warning(w.name() + " hung (no heartbeat for "
                     + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
             w.kill("hung");
+            timeline.add("kill", w, "SIGKILL: hung, no heartbeat for "
+                    + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms");
         }
     }
 
@@ -372,8 +381,10 @@ final class Supervisor {
                 slot.restarts++;
                 LOG.info("worker " + slot.index + " respawned as pid " + w.pid + " (generation " + w.generation
                         + ", restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
+                timeline.add("respawn", w, "respawned (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
             } else {
                 LOG.info(w.name() + " spawned (generation " + w.generation + ")");
+                timeline.add("spawn", w, "spawned");
             }
         } catch (IOException e) {
             LOG.severe("cannot start worker " + slot.index + ": " + e.getMessage());
@@ -415,6 +426,7 @@ final class Supervisor {
             reload.waiters.add(waiter);
         }
         LOG.info(why + ": reloading to generation " + generation + ", one slot at a time");
+        timeline.add("reload", -1, -1, generation, why + ": reloading to generation " + generation);
         if (next.workers() != slots.size()) {
             scale(next.workers(), "reloaded configuration");
         }
@@ -476,6 +488,7 @@ final class Supervisor {
             slot.incoming = w;
             LOG.info(w.name() + " spawned (generation " + w.generation + ", to replace "
                     + (slot.worker != null ? "pid " + slot.worker.pid : "an empty slot") + ")");
+            timeline.add("spawn", w, "spawned to replace " + (slot.worker != null ? "pid " + slot.worker.pid : "an empty slot"));
         } catch (IOException e) {
             abortReload("cannot start worker " + slot.index + ": " + e.getMessage());
         }
@@ -491,6 +504,10 @@ final class Supervisor {
         if (old != null) {
             retire(old, "replaced by pid " + incoming.pid + " of generation " + incoming.generation);
         }
+        if (reload != null) {
+            timeline.add("reload_step", incoming, "took over slot " + slot.index
+                    + (old != null ? " from pid " + old.pid : "") + " (" + reloadProgress().done() + "/" + slots.size() + ")");
+        }
     }
 
     private void finishReload() {
@@ -498,6 +515,8 @@ final class Supervisor {
         Logs.setLevel(config.logLevel());
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - reload.startedNanos);
         LOG.info("reload to generation " + reload.generation + " complete in " + ms + " ms");
+        timeline.add("reload_done", -1, -1, reload.generation, "reload to generation " + reload.generation
+                + " complete in " + ms + " ms");
         String body = "{\"reloaded\":true,\"generation\":" + reload.generation + ",\"millis\":" + ms + "}";
         reload.waiters.forEach(w -> w.complete(body));
         reload = null;
@@ -506,6 +525,7 @@ final class Supervisor {
     private void abortReload(String why) {
         LOG.severe("reload to generation " + reload.generation + " abandoned: " + why
                 + "; workers not yet replaced keep serving");
+        timeline.add("reload_failed", -1, -1, reload.generation, "reload abandoned: " + why);
         Event.Refused refused = new Event.Refused("reload abandoned: " + why);
         reload.waiters.forEach(w -> w.completeExceptionally(refused));
         for (Slot slot : slots) {
@@ -530,6 +550,7 @@ final class Supervisor {
             return;
         }
         LOG.info(why + ": scaling from " + slots.size() + " to " + workers + " workers");
+        timeline.add("scale", -1, -1, generation, why + ": scaling from " + slots.size() + " to " + workers + " workers");
         int gen = reload != null ? reload.generation : generation;
         SupervisorConfig cfg = reload != null ? reload.config : config;
         while (slots.size() < workers) {
@@ -549,6 +570,7 @@ final class Supervisor {
 
     private void retire(WorkerProcess w, String why) {
         LOG.info(w.name() + " draining (" + why + ")");
+        timeline.add("drain", w, "draining (" + why + ")");
         w.drain();
         retiring.add(w);
     }
@@ -565,6 +587,7 @@ final class Supervisor {
         }
         List<WorkerProcess> live = liveWorkers();
         LOG.info(why + ": stopping " + live.size() + " workers (timeout " + Setting.format(config.shutdownTimeout()) + ")");
+        timeline.add("stop", -1, -1, generation, why + ": stopping " + live.size() + " workers");
         live.forEach(WorkerProcess::drain);
     }
 
@@ -576,6 +599,7 @@ final class Supervisor {
         forEachLiveWorker(w -> {
             LOG.warning(w.name() + " still running after " + Setting.format(config.shutdownTimeout()) + ": SIGKILL");
             w.kill("shutdown timeout");
+            timeline.add("kill", w, "SIGKILL: still running after the shutdown timeout");
         });
     }
 
@@ -708,14 +732,26 @@ final class Supervisor {
         snapshot = new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), state,
                 reload != null ? reload.generation : generation, slots.size(), List.copyOf(workers),
-                List.copyOf(notReady), Map.copyOf(restartsByReason), reloads, exited, listen());
+                List.copyOf(notReady), Map.copyOf(restartsByReason), reloads, exited, listen(),
+                reload != null ? reloadProgress() : null, timeline.events());
         lastTurnNanos = now;
+    }
+
+    /** How far the reload under way is: slots whose worker runs its generation, of all slots. */
+    private Snapshot.ReloadProgress reloadProgress() {
+        int done = 0;
+        for (Slot slot : slots) {
+            if (slot.worker != null && slot.worker.generation == reload.generation) {
+                done++;
+            }
+        }
+        return new Snapshot.ReloadProgress(reload.generation, done, slots.size());
     }
 
     private static Snapshot.Worker view(WorkerProcess w, String role, Slot slot, long now) {
         long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
         return new Snapshot.Worker(w.slot, w.pid, w.generation, w.state.name().toLowerCase(java.util.Locale.ROOT),
                 role, w.startedEpochMillis, slot == null ? 0 : slot.restarts, slot == null ? "" : slot.lastExit,
-                age, w.stats);
+                age, w.stats, w.rates);
     }
 }

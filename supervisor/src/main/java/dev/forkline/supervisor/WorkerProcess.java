@@ -29,6 +29,8 @@ final class WorkerProcess {
     boolean wasReady;
     /** Where it listens, from its {@code ready} message. */
     java.util.List<String> listening;
+    /** Rates between its last two heartbeats. */
+    Rates rates = Rates.UNKNOWN;
     /** The reason a worker gave in a {@code fatal} message before it exited. */
     String fatalReason;
     /** Set when the supervisor killed it (hung, boot timeout, stop timeout), for the exit log line. */

@@ -64,6 +64,17 @@ class AdminApiIT {
                         "forkline_worker_bytes_out_total" + labels,
                         "forkline_worker_heartbeat_age_seconds" + labels);
             }
+            // The JVM's figures, once each worker has read its MX beans (after ready).
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Map<String, Double> now = samples(forkline);
+                for (Map.Entry<Integer, Long> w : ready.entrySet()) {
+                    String labels = "{generation=\"1\",pid=\"" + w.getValue() + "\",role=\"serving\",slot=\"" + w.getKey() + "\"}";
+                    assertThat(now).containsKeys("forkline_worker_heap_committed_bytes" + labels,
+                            "forkline_worker_gc_collections_total" + labels, "forkline_worker_gc_seconds_total" + labels);
+                    assertThat(now.get("forkline_worker_heap_used_bytes" + labels)).isPositive();
+                    assertThat(now.get("forkline_worker_cpu_seconds_total" + labels)).isPositive();
+                }
+            });
             assertThat(m.get("forkline_workers_up")).isEqualTo(2.0);
             assertThat(m.get("forkline_workers_desired")).isEqualTo(2.0);
             assertThat(m.get("forkline_requests_total")).isGreaterThanOrEqualTo(20.0);
@@ -71,6 +82,57 @@ class AdminApiIT {
             assertThat(m).containsKeys("forkline_connections", "forkline_bytes_in_total", "forkline_bytes_out_total",
                     "forkline_reloads_total", "forkline_generation", "forkline_supervisor_uptime_seconds");
             assertThat(res.body()).contains("# TYPE forkline_worker_restarts_total counter");
+        }
+    }
+
+    @Test
+    void statusShowsEachWorkersJvmFiguresAndRatesFromItsHeartbeats() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
+                "FORKLINE_WORKERS", "2", "FORKLINE_HEARTBEAT_INTERVAL", "100ms"))) {
+            forkline.awaitAllReady();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                JsonObject s = new JsonObject(forkline.admin("GET", "/status").body());
+                for (Object o : s.getJsonArray("workers")) {
+                    JsonObject w = (JsonObject) o;
+                    assertThat(w.getLong("heap_used")).isPositive().isLessThanOrEqualTo(w.getLong("heap_committed"));
+                    assertThat(w.getLong("gc_count")).isNotNegative();
+                    assertThat(w.getLong("gc_time_ms")).isNotNegative();
+                    assertThat(w.getLong("cpu_time_ms")).isPositive();
+                    assertThat(w.getLong("heartbeat_uptime_ms")).isPositive();
+                    JsonObject rates = w.getJsonObject("rates");
+                    assertThat(rates.fieldNames()).contains("accepts_per_s", "requests_per_s", "bytes_in_per_s",
+                            "bytes_out_per_s", "gc_per_s", "cpu_percent");
+                    assertThat(rates.getDouble("cpu_percent")).isNotNegative();
+                    assertThat(rates.getDouble("requests_per_s")).isNotNegative();
+                }
+            });
+        }
+    }
+
+    @Test
+    void eventsTellWhatHappenedToEachWorkerInOrder() throws Exception {
+        try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"))) {
+            long pid = forkline.awaitAllReady().get(0);
+            JsonObject first = new JsonObject(forkline.admin("GET", "/events").body());
+            assertThat(first.getJsonArray("events").stream().map(e -> ((JsonObject) e).getString("kind")))
+                    .containsExactly("spawn", "ready");
+            long seen = first.getLong("last");
+
+            int mark = forkline.logSize();
+            ForklineProcess.signal(pid, "KILL");
+            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 0 pid (\\d+) ready"), mark, Duration.ofSeconds(30));
+            long newPid = Long.parseLong(respawned.group(1));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                JsonObject later = new JsonObject(forkline.admin("GET", "/events?after=" + seen).body());
+                List<String> story = later.getJsonArray("events").stream().map(JsonObject.class::cast)
+                        .map(e -> e.getString("kind") + " " + e.getLong("pid")).toList();
+                assertThat(story).containsExactly("exit " + pid, "respawn " + newPid, "ready " + newPid);
+                assertThat(later.getJsonArray("events").getJsonObject(0).getString("message"))
+                        .contains("signal KILL");
+            });
+            ForklineProcess.Http bad = forkline.admin("GET", "/events?after=yesterday");
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.body()).contains("after must be an event number");
         }
     }
 

@@ -60,15 +60,24 @@ class AppServingIT {
         }
     }
 
+    /** The settings that run MisbehavingVerticle, its HTTP server on httpPort, its TCP server on netPort; more settings as pairs. */
+    private static Map<String, String> misbehavingApp(Path dir, int httpPort, int netPort, String... more) throws Exception {
+        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
+                "FORKLINE_APP_CONFIG", config.toString()));
+        for (int i = 0; i + 1 < more.length; i += 2) {
+            settings.put(more[i], more[i + 1]);
+        }
+        return settings;
+    }
+
     @Test
     void aNetServerAndAnHttpServerWithDefaultOptionsBothBecomeReusePort(@TempDir Path dir) throws Exception {
         int httpPort = ForklineProcess.freePort();
         int netPort = ForklineProcess.freePort();
-        Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", httpPort).put("netPort", netPort));
-        try (ForklineProcess forkline = ForklineProcess.start(Map.of(
-                "FORKLINE_WORKERS", "2",
-                "FORKLINE_APP", TestApps.jar(dir, "app.jar", MisbehavingVerticle.class).toString(),
-                "FORKLINE_APP_CONFIG", config.toString()))) {
+        try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
+                "FORKLINE_WORKERS", "2"))) {
             Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
 
             Set<Long> greeted = new HashSet<>();
@@ -86,6 +95,35 @@ class AppServingIT {
                 assertThat(forkline.log()).anyMatch(l -> l.contains("INFO") && l.contains("pid " + pid + "]")
                         && l.endsWith("misbehaving verticle listening on " + httpPort));
             }
+        }
+    }
+
+    @Test
+    void anAppsBytesInAndOutAreEveryByteAtTheSocketHeadersIncluded(@TempDir Path dir) throws Exception {
+        int httpPort = ForklineProcess.freePort();
+        int netPort = ForklineProcess.freePort();
+        try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
+                "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms"))) {
+            forkline.awaitAllReady();
+            String request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: counted-with-the-headers\r\n"
+                    + "Connection: close\r\n\r\n";
+            long received;
+            try (Socket s = new Socket("127.0.0.1", httpPort)) {
+                s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                received = s.getInputStream().readAllBytes().length; // the response, until the app closes
+            }
+            long greeting;
+            try (Socket s = new Socket("127.0.0.1", netPort)) {
+                greeting = s.getInputStream().readAllBytes().length; // "pid N\n", then the app ends the socket
+            }
+            long sent = request.length();
+            long answered = received + greeting;
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                JsonObject w = new JsonObject(forkline.admin("GET", "/status").body()).getJsonArray("workers").getJsonObject(0);
+                // Vert.x's metrics SPI would count the body only ("pid N\n"), and in steps of 4 KiB.
+                assertThat(w.getLong("bytes_in")).isEqualTo(sent);
+                assertThat(w.getLong("bytes_out")).isEqualTo(answered);
+            });
         }
     }
 

@@ -32,6 +32,17 @@ class HungWorkerIT {
             assertThat(ProcessHandle.of(frozen)).isEmpty();
             assertThat(forkline.log()).anyMatch(l -> l.contains("pid " + frozen + " exited unexpectedly with signal KILL (9) (hung)"));
             assertThat(forkline.workerPids()).hasSize(2).contains(replacement);
+
+            // What top and the dashboard show: the hang kill, the exit and the respawn, in order.
+            io.vertx.core.json.JsonArray events = new io.vertx.core.json.JsonObject(
+                    forkline.admin("GET", "/events").body()).getJsonArray("events");
+            assertThat(events.stream().map(io.vertx.core.json.JsonObject.class::cast)
+                    .filter(e -> e.getLong("pid") != null && (e.getLong("pid") == frozen || e.getLong("pid") == replacement))
+                    .map(e -> e.getString("kind") + " " + e.getLong("pid")).toList())
+                    .containsSubsequence("kill " + frozen, "exit " + frozen, "respawn " + replacement, "ready " + replacement);
+            assertThat(events.stream().map(io.vertx.core.json.JsonObject.class::cast)
+                    .filter(e -> "kill".equals(e.getString("kind"))).findFirst().orElseThrow().getString("message"))
+                    .startsWith("SIGKILL: hung, no heartbeat for ");
         }
     }
 }

@@ -10,9 +10,13 @@ import io.vertx.core.spi.observability.HttpResponse;
 
 /**
  * Counts what an application's servers do, through Vert.x's own metrics SPI (the hook Micrometer and
- * Dropwizard use): connections accepted and open, bytes in and out, HTTP requests answered. The app
- * needs no code for it; its figures reach the heartbeat, {@code /status} and {@code /metrics} like the
- * built-in server's.
+ * Dropwizard use): connections accepted and open, HTTP requests answered. The app needs no code for
+ * it; its figures reach the heartbeat, {@code /status} and {@code /metrics} like the built-in
+ * server's.
+ *
+ * <p>Not bytes: the SPI reports an HTTP connection's bodies only (its codec hands Vert.x decoded
+ * messages, not bytes) and reports bytes in steps of 4 KiB per connection; {@link WorkerTransport}
+ * counts every byte of an application's connections at the socket instead ({@link SocketBytes}).
  *
  * <p>Vert.x calls these on the event loop that owns the connection; a worker has one, so the counters
  * stay plain fields. Installed only when an application runs: the built-in servers count for
@@ -48,15 +52,6 @@ final class AppMetrics implements VertxMetrics {
             counters.connections--;
         }
 
-        @Override
-        public void bytesRead(Object socketMetric, SocketAddress remoteAddress, long numberOfBytes) {
-            counters.bytesIn += numberOfBytes;
-        }
-
-        @Override
-        public void bytesWritten(Object socketMetric, SocketAddress remoteAddress, long numberOfBytes) {
-            counters.bytesOut += numberOfBytes;
-        }
     }
 
     private final class Http extends Tcp implements HttpServerMetrics<Object, Object, Object> {

@@ -49,6 +49,8 @@ final class CdsTraining {
                     http(config.httpPort(), "/");
                     http(config.httpPort(), "/info");
                 }
+                // What a worker loads after ready, so that it comes from the archive too.
+                new JvmFigures().sample();
                 LOG.info("CDS training: served its own client");
             } catch (IOException e) {
                 LOG.warning("CDS training: " + e);

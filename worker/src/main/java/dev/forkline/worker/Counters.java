@@ -15,9 +15,13 @@ final class Counters {
     long httpRequests;
     /** Connections the client reset (ECONNRESET, EPIPE): ordinary traffic, counted instead of logged. */
     long resets;
+    /** The JVM's own figures, once loaded after ready (off the boot path); null until then. */
+    volatile JvmFigures jvm;
 
     WorkerStats snapshot(WorkerIdentity id) {
+        JvmFigures figures = jvm;
         return new WorkerStats(id.pid(), id.slot(), id.generation(), id.uptimeMillis(),
-                connections, accepted, requests, bytesIn, bytesOut, httpRequests, resets);
+                connections, accepted, requests, bytesIn, bytesOut, httpRequests, resets,
+                figures == null ? WorkerStats.Jvm.UNKNOWN : figures.sample());
     }
 }

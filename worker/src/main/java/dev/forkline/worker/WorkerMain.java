@@ -81,7 +81,7 @@ public final class WorkerMain {
 
     private void boot() {
         bootNanos[0] = System.nanoTime();
-        transport = WorkerTransport.epoll();
+        transport = WorkerTransport.epoll(counters);
         if (transport == null) {
             fail(ExitCodes.BOOT, "the native epoll transport is missing from the class path; SO_REUSEPORT needs it");
             return;
@@ -100,6 +100,7 @@ public final class WorkerMain {
         var builder = Vertx.builder().withTransport(transport).with(vertxOptions(app));
         if (app.isPresent()) {
             builder.withMetrics(options -> new AppMetrics(counters));
+            transport.countEveryServer(); // its bytes, at the socket: see AppMetrics
         }
         vertx = builder.build();
         bootNanos[1] = System.nanoTime();
@@ -194,6 +195,8 @@ public final class WorkerMain {
             return;
         }
         channel.send(new ControlMessage.Ready(id.pid(), id.slot(), id.generation(), binds.listening()));
+        // After ready, off the event loop: the MX beans' classes are not on the boot path.
+        JvmFigures.loadInBackground(figures -> counters.jvm = figures);
         LOG.fine(() -> "serving on " + String.join(", ", binds.listening()));
         channel.listen(this::onCommand, this::onSupervisorGone);
         // Sent from the event loop on purpose: a loop that is stuck sends no heartbeat, and the

@@ -4,6 +4,8 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
@@ -15,6 +17,7 @@ import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.ClientOptionsBase;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.transport.Transport;
@@ -32,7 +35,7 @@ import io.vertx.core.net.impl.ShutdownEvent;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Vert.x's epoll transport for a worker, with two changes, both through the public transport SPI
+ * Vert.x's epoll transport for a worker, with these changes, all through the public transport SPI
  * (every other method is delegated, so epoll's own settings, SO_REUSEPORT among them, apply):
  *
  * <p><b>Accept on the event loop.</b> Vert.x gives every instance a separate one-thread acceptor
@@ -48,6 +51,13 @@ import java.util.concurrent.ThreadFactory;
  * everything accepted before that still reaches the worker's handler, and the connections still in the
  * kernel's accept queue move to another worker when net.ipv4.tcp_migrate_req=1. Only then does it run
  * Vert.x's shutdown for the open connections.
+ *
+ * <p><b>Bytes counted at the socket.</b> Every connection an HTTP server accepts gets
+ * {@link SocketBytes} as the first handler of its pipeline, so the worker's bytes in and out include
+ * HTTP (request line, headers, bodies) as the kernel sees them; when an application runs, every
+ * server's connections get it ({@link #countEveryServer()}). The built-in line protocol's do not: it
+ * counts exactly what it reads and writes itself, and its connections (the many-connections case)
+ * pay for no extra handler.
  */
 final class WorkerTransport implements Transport {
     private final Transport epoll;
@@ -62,16 +72,27 @@ final class WorkerTransport implements Transport {
     /** The worker's one event-loop group, created first by Vert.x, returned again as the acceptor group. */
     private volatile EventLoopGroup ioGroup;
     private final io.vertx.core.spi.transport.Transport implementation;
+    private final SocketBytes socketBytes;
+    private volatile boolean countEveryServer;
 
-    private WorkerTransport(Transport epoll) {
+    private WorkerTransport(Transport epoll, Counters counters) {
         this.epoll = epoll;
         this.implementation = new Tracking(epoll.implementation());
+        this.socketBytes = new SocketBytes(counters);
     }
 
-    /** The tracking epoll transport, or null when Netty's epoll classes are not on the class path. */
-    static WorkerTransport epoll() {
+    /**
+     * The tracking epoll transport, counting HTTP bytes into {@code counters}, or null when Netty's
+     * epoll classes are not on the class path.
+     */
+    static WorkerTransport epoll(Counters counters) {
         Transport epoll = Transport.EPOLL;
-        return epoll == null ? null : new WorkerTransport(epoll);
+        return epoll == null ? null : new WorkerTransport(epoll, counters);
+    }
+
+    /** An application runs: count the bytes of every server it opens at the socket, not only HTTP. */
+    void countEveryServer() {
+        countEveryServer = true;
     }
 
     /**
@@ -198,6 +219,23 @@ final class WorkerTransport implements Transport {
         }
     }
 
+    /**
+     * Puts {@link SocketBytes} first in every child pipeline, so everything else sits above it: the
+     * HTTP guard (added on accept, before this initializer runs), then Vert.x's own initializer (which
+     * Vert.x sets before it calls {@code configure}, NetServerImpl.listen) and what it adds (TLS, HTTP
+     * codecs). What the guard answers or drops by itself is counted too.
+     */
+    private void countBytesAtTheSocket(ServerBootstrap bootstrap) {
+        ChannelHandler vertxInitializer = bootstrap.config().childHandler();
+        bootstrap.childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addFirst(socketBytes);
+                ch.pipeline().addLast(vertxInitializer);
+            }
+        });
+    }
+
     /** Delegates every method, so the epoll transport's own settings (SO_REUSEPORT among them) apply. */
     private final class Tracking implements io.vertx.core.spi.transport.Transport {
         private final io.vertx.core.spi.transport.Transport d;
@@ -308,6 +346,9 @@ final class WorkerTransport implements Transport {
             d.configure(options, domainSocket, bootstrap);
             if (!domainSocket) {
                 bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+            }
+            if (options instanceof HttpServerOptions || countEveryServer) {
+                countBytesAtTheSocket(bootstrap);
             }
             if (!options.isTcpQuickAck()) {
                 bootstrap.childOption(EpollChannelOption.TCP_QUICKACK, null);

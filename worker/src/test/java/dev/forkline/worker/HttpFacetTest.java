@@ -82,6 +82,49 @@ class HttpFacetTest {
         }
     }
 
+    @Test
+    void bytesInAndOutCountEveryByteOfHttpAtTheSocket() throws Exception {
+        dev.forkline.protocol.WorkerStats before = server.counters();
+        String requests = "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: counted-too\r\n\r\n"
+                + "GET /info HTTP/1.1\r\nHost: x\r\n\r\n";
+        long received = 0;
+        try (Socket s = new Socket("127.0.0.1", server.httpPort)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(requests.getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 2; i++) {
+                received += readResponse(in).getBytes(StandardCharsets.UTF_8).length;
+            }
+        }
+        long sent = requests.length();
+        long answered = received;
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+            dev.forkline.protocol.WorkerStats after = server.counters();
+            // Headers, request lines and bodies: the bytes as they crossed the socket, not bodies only.
+            assertThat(after.bytesIn() - before.bytesIn()).isEqualTo(sent);
+            assertThat(after.bytesOut() - before.bytesOut()).isEqualTo(answered);
+        });
+    }
+
+    @Test
+    void bytesOfARequestTheGuardRefusesAreCountedToo() throws Exception {
+        dev.forkline.protocol.WorkerStats before = server.counters();
+        String noHost = "GET / HTTP/1.1\r\nUser-Agent: no-host-header\r\n\r\n"; // RFC 9112 §3.2: 400
+        long received;
+        try (Socket s = new Socket("127.0.0.1", server.httpPort)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(noHost.getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = s.getInputStream().readAllBytes(); // the guard answers 400 and closes
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400");
+            received = answer.length;
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
+            dev.forkline.protocol.WorkerStats after = server.counters();
+            assertThat(after.bytesIn() - before.bytesIn()).isEqualTo(noHost.length());
+            assertThat(after.bytesOut() - before.bytesOut()).isEqualTo(received);
+        });
+    }
+
     /** Reads one response: headers up to the blank line, then Content-Length bytes. */
     private static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();

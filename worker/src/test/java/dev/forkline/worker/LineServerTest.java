@@ -232,6 +232,40 @@ class LineServerTest {
         }
     }
 
+    /**
+     * Each connection's bytes are counted once, where they cross the socket: a line connection's by
+     * its own handler (the only one in its pipeline), an HTTP connection's by {@code SocketBytes}.
+     * A second counting path on either would show here as bytes counted twice.
+     */
+    @Test
+    void bytesOfLineAndHttpConnectionsAreEachCountedOnce() throws Exception {
+        try (TestServer s = TestServer.start()) {
+            WorkerStats before = s.counters();
+            String lines = "PING\r\nPID\r\nhello\r\nQUIT\r\n";
+            byte[] lineAnswers;
+            try (Socket socket = new Socket("127.0.0.1", s.port)) {
+                socket.setSoTimeout(5000);
+                socket.getOutputStream().write(lines.getBytes(StandardCharsets.US_ASCII));
+                lineAnswers = socket.getInputStream().readAllBytes(); // the worker closes after BYE
+            }
+            assertThat(new String(lineAnswers, StandardCharsets.US_ASCII))
+                    .isEqualTo(pid + "\r\nPONG\r\n" + pid + "\r\n" + pid + "\r\nBYE\r\n");
+            String request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+            byte[] httpAnswer;
+            try (Socket socket = new Socket("127.0.0.1", s.httpPort)) {
+                socket.setSoTimeout(5000);
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                httpAnswer = socket.getInputStream().readAllBytes(); // Connection: close
+            }
+            assertThat(new String(httpAnswer, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                WorkerStats after = s.counters();
+                assertThat(after.bytesIn() - before.bytesIn()).isEqualTo(lines.length() + request.length());
+                assertThat(after.bytesOut() - before.bytesOut()).isEqualTo(lineAnswers.length + httpAnswer.length);
+            });
+        }
+    }
+
     private static void readExactly(InputStream in, byte[] expected) throws IOException {
         byte[] got = in.readNBytes(expected.length);
         assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo(new String(expected, StandardCharsets.US_ASCII));

@@ -19,11 +19,13 @@ final class TestServer implements AutoCloseable {
     final WorkerConfig config;
     final int port;
     final int httpPort;
+    private final Counters counters;
 
-    private TestServer(Vertx vertx, WorkerVerticle verticle, WorkerConfig config) {
+    private TestServer(Vertx vertx, WorkerVerticle verticle, WorkerConfig config, Counters counters) {
         this.vertx = vertx;
         this.verticle = verticle;
         this.config = config;
+        this.counters = counters;
         this.port = config.port();
         this.httpPort = config.httpPort();
     }
@@ -39,16 +41,17 @@ final class TestServer implements AutoCloseable {
         values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
         values.putIfAbsent("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
         WorkerConfig config = WorkerConfig.from(values);
-        WorkerTransport transport = WorkerTransport.epoll();
+        Counters counters = new Counters();
+        WorkerTransport transport = WorkerTransport.epoll(counters);
         Vertx vertx = Vertx.builder().withTransport(transport).with(new VertxOptions().setEventLoopPoolSize(1)).build();
         if (!vertx.isNativeTransportEnabled()) {
             vertx.close();
             throw new IllegalStateException("native transport unavailable", vertx.unavailableNativeTransportCause());
         }
         WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
-        WorkerVerticle verticle = new WorkerVerticle(config, id, new Counters());
+        WorkerVerticle verticle = new WorkerVerticle(config, id, counters);
         vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
-        return new TestServer(vertx, verticle, config);
+        return new TestServer(vertx, verticle, config, counters);
     }
 
     static int freePort() throws IOException {
@@ -66,6 +69,13 @@ final class TestServer implements AutoCloseable {
         try (LineClient c = connect()) {
             return ControlCodec.decodeInfo(c.send("INFO"));
         }
+    }
+
+    /** The counters as the event loop sees them now, read on the loop (they are plain fields). */
+    WorkerStats counters() throws Exception {
+        WorkerIdentity id = new WorkerIdentity(ProcessHandle.current().pid(), 0, 1, System.currentTimeMillis());
+        return io.vertx.core.Future.<WorkerStats>future(p -> ((io.vertx.core.internal.VertxInternal) vertx).nettyEventLoopGroup().next()
+                .execute(() -> p.complete(counters.snapshot(id)))).await(10, TimeUnit.SECONDS);
     }
 
     @Override
