@@ -138,9 +138,21 @@ final class ForklineProcess implements AutoCloseable {
         return new Http(res.statusCode(), res.body());
     }
 
+    /** Ports this test JVM handed out: the kernel may give a port back to bind(0) as soon as it is closed. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port nobody listens on right now, and never one this JVM handed out before: three calls in a
+     * row once returned the same port for FORKLINE_PORT and FORKLINE_ADMIN_PORT (ShutdownIT, a loaded
+     * machine), which the supervisor rightly refuses.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
     }
 
