@@ -311,18 +311,24 @@ public final class WorkerMain {
      * start. The kernel ends us at once.
      */
     private void onSupervisorGone() {
-        LOG.warning("supervisor gone (control channel closed): exiting");
+        // The halt is in a finally: with the jar overwritten under a running worker, logging or the
+        // close below threw NoClassDefFoundError (an Error, not an Exception), the halt was skipped and
+        // orphaned workers kept the port until killed by hand.
         try {
-            transport.closeListeners().toCompletionStage().toCompletableFuture().get(200, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            // exiting anyway: the kernel closes every socket of a dead process
+            LOG.warning("supervisor gone (control channel closed): exiting");
+            try {
+                transport.closeListeners().toCompletionStage().toCompletableFuture().get(200, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                // exiting anyway: the kernel closes every socket of a dead process
+            }
+            try {
+                new ProcessBuilder("kill", "-KILL", Long.toString(id.pid())).start().waitFor(1, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // no kill(1) here: the slower exit below still gets there
+            }
+        } finally {
+            Runtime.getRuntime().halt(ExitCodes.ORPHANED);
         }
-        try {
-            new ProcessBuilder("kill", "-KILL", Long.toString(id.pid())).start().waitFor(1, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // no kill(1) here: the slower exit below still gets there
-        }
-        Runtime.getRuntime().halt(ExitCodes.ORPHANED);
     }
 
     private void exit(int code, String what) {
