@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark on this machine, 127.0.0.1 only: Forkline (2 worker processes) against
 # nginx (stream and http, worker_processes 2), memcached -t 2, and one JVM running Vert.x with 2
-# instances of the same verticle. Systems alternate (A B A B ...) so that drift hits all alike.
-# Writes docs/BENCHMARKS.md and docs/benchmarks.png; raw results under bench/results/.
+# instances of the same verticle; and the cost of HTTP/2 cleartext (h2load, HTTP/2 against HTTP/1.1
+# on a second Forkline with FORKLINE_HTTP2=true). Systems alternate (A B A B ...) so that drift hits
+# all alike. Rewrites the generated part of docs/BENCHMARKS.md (between its "compare.sh" markers;
+# the sections after them are kept) and docs/benchmarks.png; raw results under bench/results/.
 #
 #   bench/compare.sh                      # full run: ROUNDS=2 DURATION=10s WARMUP=3s (about 8 minutes)
 #   ROUNDS=1 DURATION=3s WARMUP=1s bench/compare.sh     # a quick look
 #   REPORT_ONLY=bench/results/<stamp> bench/compare.sh  # rewrite the document from a finished run
 #
-# Needs root only to install what is missing (nginx with its stream module, memcached, wrk) with
+# Needs root only to install what is missing (nginx with its stream module, memcached, wrk, h2load) with
 # apt-get. Ends every process it started, by PID.
 set -euo pipefail
 
@@ -21,6 +23,7 @@ command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
 command -v memcached >/dev/null 2>&1 || need+=(memcached)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
 if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -62,6 +65,7 @@ FL_PORT=13000 FL_HTTP=18000
 NG_STREAM=13100 NG_HTTP=18100
 MC_PORT=13200
 SJ_PORT=13300 SJ_HTTP=18300
+H2_PORT=13400 H2_HTTP=18400   # a second forkline, FORKLINE_HTTP2=true
 
 log() { echo "compare: $*" >&2; }
 
@@ -101,6 +105,12 @@ FORKLINE_ADMIN_PORT=0 FORKLINE_LOG_LEVEL=warn \
     "$JAVA" -XX:+UseSerialGC -Xmx64m -jar "$FL_JAR" 2>"$OUT/forkline.log" &
 PIDS+=($!)
 
+log "starting a second forkline with FORKLINE_HTTP2=true (2 workers)"
+FORKLINE_WORKERS=2 FORKLINE_HOST=127.0.0.1 FORKLINE_PORT=$H2_PORT FORKLINE_HTTP_PORT=$H2_HTTP \
+FORKLINE_ADMIN_PORT=0 FORKLINE_LOG_LEVEL=warn FORKLINE_HTTP2=true \
+    "$JAVA" -XX:+UseSerialGC -Xmx64m -jar "$FL_JAR" 2>"$OUT/forkline-h2c.log" &
+PIDS+=($!)
+
 log "starting nginx (worker_processes 2)"
 mkdir -p "$OUT/nginx/logs"
 cat > "$OUT/nginx/nginx.conf" <<EOF
@@ -132,7 +142,7 @@ log "starting one JVM with 2 Vert.x verticle instances"
     $SJ_PORT $SJ_HTTP 2 2>"$OUT/single-jvm.log" &
 PIDS+=($!)
 
-for p in $FL_PORT $FL_HTTP $NG_STREAM $NG_HTTP $MC_PORT $SJ_PORT; do wait_port "$p"; done
+for p in $FL_PORT $FL_HTTP $H2_HTTP $NG_STREAM $NG_HTTP $MC_PORT $SJ_PORT; do wait_port "$p"; done
 log "all servers listen"
 
 # --- runs --------------------------------------------------------------------------------------
@@ -171,6 +181,26 @@ wrk_run() { # figure system url
     log "$(printf '%-22s %-12s %12.0f /s' "$figure" "$system" "$rate")"
 }
 
+h2load_run() { # figure system url h2load-args...
+    local figure=$1 system=$2 url=$3; shift 3
+    local out rate errors
+    out=$(h2load -t2 -c64 -D "${DURATION%s}" --warm-up-time="${WARMUP%s}" "$@" "$url" 2>&1) || true
+    echo "$out" > "$OUT/h2load-$figure-$system-$RANDOM.txt"
+    rate=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<<"$out")
+    # requests: N total, N started, N done, N succeeded, F failed, E errored, T timeout
+    errors=$(awk '/^requests:/ {print $10 + $12 + $14}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$figure" "$system" "${rate:-0}" "${errors:-0}" "h2load -t2 -c64 $* $url" >> "$RESULTS"
+    log "$(printf '%-22s %-12s %12.0f /s  errors %s' "$figure" "$system" "${rate:-0}" "${errors:-0}")"
+}
+# HTTP/2's cost: the same request over HTTP/1.1 and over h2c (prior knowledge), on the workers that
+# have it on; and HTTP/1.1 there against the workers that have it off (what h2c on costs HTTP/1.1).
+run_h2c() {
+    h2load_run h1 forkline "http://127.0.0.1:$FL_HTTP/" --h1
+    h2load_run h1-h2c forkline "http://127.0.0.1:$H2_HTTP/" --h1
+    h2load_run h2c-m10 forkline "http://127.0.0.1:$H2_HTTP/" -m10
+    h2load_run h2c-m1 forkline "http://127.0.0.1:$H2_HTTP/" -m1
+}
+
 run_forkline() {
     bench greet-64 forkline greet --port $FL_PORT --connections 64
     bench req-d1-256 forkline req --port $FL_PORT --connections 256 --depth 1
@@ -202,9 +232,10 @@ for spec in "greet --port $FL_PORT" "req --port $FL_PORT --connections 256" "gre
     # shellcheck disable=SC2086
     "$JAVA" -jar "$BENCH_JAR" $spec --duration "$JIT_WARMUP" --warmup 0s >/dev/null 2>&1
 done
-for url in "http://127.0.0.1:$FL_HTTP/" "http://127.0.0.1:$NG_HTTP/" "http://127.0.0.1:$SJ_HTTP/"; do
+for url in "http://127.0.0.1:$FL_HTTP/" "http://127.0.0.1:$NG_HTTP/" "http://127.0.0.1:$SJ_HTTP/" "http://127.0.0.1:$H2_HTTP/"; do
     wrk -t2 -c128 -d"$JIT_WARMUP" "$url" >/dev/null 2>&1
 done
+h2load -t2 -c64 -m10 -D "${JIT_WARMUP%s}" "http://127.0.0.1:$H2_HTTP/" >/dev/null 2>&1 || true
 
 cut -d' ' -f1-3 /proc/loadavg > "$OUT/load"
 for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
@@ -212,6 +243,7 @@ for round in $(seq 1 "$ROUNDS"); do   # A B A B ...
     run_forkline
     run_peers
     run_client_check
+    run_h2c
 done
 
 # --- startup and memory ------------------------------------------------------------------------
@@ -233,8 +265,14 @@ BENCH_JAR="$ROOT/bench/target/forkline-bench.jar"
 # --- report ------------------------------------------------------------------------------------
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo), Linux $(uname -r), $("$JAVA" -version 2>&1 | head -n 1)"
 "$JAVA" -cp "$BENCH_JAR" dev.forkline.bench.Report "$RESULTS" "$ROOT/docs/benchmarks.png" > "$OUT/table.md"
-cat > "$ROOT/docs/BENCHMARKS.md" <<EOF
+DOC="$ROOT/docs/BENCHMARKS.md"
+BEGIN_MARK='<!-- generated by bench/compare.sh: edit the script, not this part -->'
+END_MARK='<!-- end of bench/compare.sh output; the sections below are kept by it -->'
+{
+cat <<EOF
 # Benchmarks
+
+$BEGIN_MARK
 
 Forkline against the servers it is modelled on, on one machine, in one run of
 [bench/compare.sh](../bench/compare.sh) ($STAMP). Every figure is a ratio between systems measured
@@ -311,13 +349,24 @@ for 6 s each, twice per variant) on 2026-11-27:
 | \`-Xms8m\`, \`MALLOC_ARENA_MAX=2\`, \`-Xss256k\` | idle RSS within 1 MB of the default | no |
 | SerialGC, \`-Xms16m -Xmx128m\` | young pauses of 0.5 ms every ~150 ms at 55 k req/s per worker | yes |
 
+## HTTP/2 cleartext
+
+Vert.x serves HTTP/2 cleartext by default; Forkline turns it off unless \`FORKLINE_HTTP2=true\`. The
+last three rows of the table are its cost, measured on a second Forkline (2 workers) with it on, by
+h2load (\`-t2 -c64\`, the same warm-up and duration; HTTP/2 by prior knowledge, \`-m\` streams in
+flight per connection): HTTP/2 against HTTP/1.1 on those same workers, and HTTP/1.1 on them against
+HTTP/1.1 on the workers with it off. The requests are the facet's \`GET /\` (an 11-byte answer),
+where HTTP/2's framing and HPACK are all cost and no gain; what it buys (one connection for many
+requests, header compression) shows only with many requests per page over a real network.
+
 ## Worker start time and memory
 
 $(cat "$OUT/startup.md")
 
-Targets: ready ≤ 300 ms, RSS ≤ 48 MB. A single worker alone is ready in 283-340 ms with the
-archive (its boot: Vert.x 76-98 ms, listening 55-71 ms, the JVM and our main ~140 ms); two
-booting at once on 2 cores take ~420 ms. Idle RSS stays near 60 MB: ~26 MB is class metadata
+Targets: ready ≤ 300 ms, RSS ≤ 48 MB; the table says whether this run met them. Where the time
+goes (measured on an earlier machine, an Intel Xeon VM where two workers booting at once were
+ready in ~420 ms and one alone in 283-340 ms): Vert.x 76-98 ms, listening 55-71 ms, the JVM and our
+main ~140 ms, and two JVMs booting at once share the 2 cores. Idle RSS stays near 60 MB: ~26 MB is class metadata
 mapped from the CDS archives (its writable half is dirtied by the JVM, so it counts as the
 process's own), ~15 MB libjvm, ~5 MB young generation, the code cache and thread stacks. Without
 the archive the same metadata sits in metaspace: RSS is the same, start time doubles. PSS, which
@@ -332,5 +381,13 @@ java -jar bench/target/forkline-bench.jar req --port 3000 --connections 256 --de
 \`\`\`
 
 Raw results of this run: \`bench/results/$STAMP/\` (not committed).
+
+$END_MARK
 EOF
-log "wrote docs/BENCHMARKS.md and docs/benchmarks.png"
+# The hand-written sections after the generated part (measurements of their own), kept as they are.
+if [ -f "$DOC" ] && grep -qxF "$END_MARK" "$DOC"; then
+    awk -v m="$END_MARK" 'found {print} $0 == m {found = 1}' "$DOC"
+fi
+} > "$DOC.new"
+mv "$DOC.new" "$DOC"
+log "wrote docs/BENCHMARKS.md (its generated part) and docs/benchmarks.png"
