@@ -44,11 +44,11 @@ final class AdminServer {
     /** The loop turns every 100 ms; this long without a turn means it is stuck. */
     private static final long LIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final Supervisor supervisor;
+    private final SupervisorLoop supervisor;
     private final Metrics metrics;
     private final byte[] expectedAuthorization;
 
-    private AdminServer(Supervisor supervisor, Metrics metrics, String token) {
+    private AdminServer(SupervisorLoop supervisor, Metrics metrics, String token) {
         this.supervisor = supervisor;
         this.metrics = metrics;
         this.expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -62,7 +62,7 @@ final class AdminServer {
     private static final Set<String> PROBES = Set.of("/livez", "/healthz", "/readyz");
 
     static Future<HttpServer> start(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits,
-                                    Supervisor supervisor) {
+                                    SupervisorLoop supervisor) {
         AdminServer admin = new AdminServer(supervisor, new Metrics(supervisor::snapshot), config.token());
         return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
                         .setHttp2ClearTextEnabled(false)

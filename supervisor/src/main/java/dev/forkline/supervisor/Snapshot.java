@@ -1,14 +1,18 @@
 package dev.forkline.supervisor;
 
 import dev.forkline.protocol.WorkerStats;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the supervisor's loop knows, frozen after each turn of the loop and published for the admin
  * API, which never touches the loop's own state.
  *
- * @param state {@code running}, {@code reloading} or {@code stopping}
+ * @param state the supervisor's {@link Phase}: {@code starting}, {@code running}, {@code reloading},
+ *     {@code stopping} or {@code stopped}
  * @param workers every live worker: serving ones, ones starting for a reload, ones draining
  * @param restartsByReason respawns since start by cause (crash, signal, hung, boot_timeout, out_of_memory, exit)
  * @param exited counters of workers that have exited (their last heartbeat), so totals never go back
@@ -62,9 +66,37 @@ record Snapshot(
         }
     }
 
+    /** Freezes what the supervisor's loop knows; on the loop thread. */
+    static Snapshot of(WorkerTable table, Phase phase, Reload reload, RespawnPolicy respawn, Clock clock,
+                       long startedNanos, long startedEpochMillis) {
+        long now = clock.nanos();
+        List<Worker> views = new ArrayList<>();
+        List<String> notReady = new ArrayList<>();
+        for (WorkerTable.Slot slot : table.slots()) {
+            dev.forkline.supervisor.Worker w = table.serving(slot.index);
+            if (w == null) {
+                notReady.add("worker " + slot.index + " has no process (last exit: " + slot.lastExit + ")");
+            } else if (w.state != dev.forkline.supervisor.Worker.State.READY) {
+                notReady.add("worker " + slot.index + " pid " + w.pid + " is " + w.state.name().toLowerCase(Locale.ROOT));
+            }
+        }
+        for (dev.forkline.supervisor.Worker w : table.live()) {
+            WorkerTable.Slot slot = w.role == Role.RETIRING || !table.hasSlot(w.slot) ? null : table.slot(w.slot);
+            long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
+            views.add(new Worker(w.slot, w.pid, w.generationNumber(), w.state.name().toLowerCase(Locale.ROOT),
+                    w.role.label(), w.startedEpochMillis, slot == null ? 0 : slot.restarts,
+                    slot == null ? "" : slot.lastExit, age, w.stats));
+        }
+        SupervisorConfig config = reload.current().config();
+        return new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
+                TimeUnit.NANOSECONDS.toMillis(now - startedNanos), phase.label(), reload.reported(), table.size(),
+                List.copyOf(views), List.copyOf(notReady), respawn.restartsByReason(), reload.count(),
+                table.exited(), table.listen(config));
+    }
+
     /** Ready: every slot has a ready worker (Kubernetes readiness, /healthz). */
     boolean ready() {
-        return notReady.isEmpty() && !state.equals("stopping");
+        return notReady.isEmpty() && !state.equals("stopping") && !state.equals("stopped");
     }
 
     /** Counters of live and exited workers together: monotonic across restarts. */

@@ -45,7 +45,7 @@ final class SupervisorMain {
                     .get(30, TimeUnit.SECONDS);
             warnAboutUnknownNames(values);
             config = SupervisorConfig.from(values);
-            WorkerLauncher.checkJvmOptions(config);
+            ProcessLauncher.checkJvmOptions(config);
         } catch (ConfigException e) {
             return configError(e);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -82,13 +82,15 @@ final class SupervisorMain {
         }
 
         AppSnapshots apps = AppSnapshots.inTempDir();
-        Supervisor supervisor;
+        java.util.concurrent.BlockingQueue<Event> events = SupervisorLoop.queue();
+        SupervisorLoop supervisor;
         try {
-            supervisor = new Supervisor(config, () -> {
-                SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
-                WorkerLauncher.checkJvmOptions(next);
-                return next;
-            }, apps);
+            supervisor = new SupervisorLoop(events, new Supervisor(config, Clock.SYSTEM, new ProcessLauncher(events::add),
+                    () -> {
+                        SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
+                        ProcessLauncher.checkJvmOptions(next);
+                        return next;
+                    }, apps));
         } catch (ConfigException e) {
             apps.close();
             return configError(e);
@@ -110,9 +112,9 @@ final class SupervisorMain {
                 return ExitCodes.BOOT;
             }
         }
-        for (String name : new String[] {"INT", "TERM", "HUP", "TTIN", "TTOU"}) {
+        for (Event.Sig sig : Event.Sig.values()) {
             // Handlers only enqueue: the supervisor's loop thread does the work.
-            Signals.handle(name, () -> supervisor.enqueue(new Event.SignalReceived(name)));
+            Signals.handle(sig.name(), () -> supervisor.enqueue(new Event.SignalReceived(sig)));
         }
         try {
             return supervisor.run();

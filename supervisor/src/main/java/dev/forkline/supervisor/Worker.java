@@ -1,26 +1,25 @@
 package dev.forkline.supervisor;
 
-import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.ControlMessage;
 import dev.forkline.protocol.WorkerStats;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The supervisor's record of one worker process (nginx keeps one {@code ngx_process_t} per child).
- * Only the supervisor's loop thread reads or changes it.
+ * Only the supervisor's loop thread reads or changes it; its role changes only through
+ * {@link WorkerTable#assign}.
  */
-final class WorkerProcess {
+final class Worker {
+    /** The process's life as the supervisor sees it: STARTING → READY → DRAINING → EXITED. */
     enum State { STARTING, READY, DRAINING, EXITED }
 
-    final int slot;
-    final int generation;
-    final Process process;
+    final Launcher.WorkerHandle handle;
     final long pid;
+    final int slot;
+    final Generation generation;
     final long startedNanos;
     final long startedEpochMillis;
 
+    Role role;
     State state = State.STARTING;
     long lastHeartbeatNanos;
     long drainStartedNanos;
@@ -36,38 +35,25 @@ final class WorkerProcess {
     /** Set when the supervisor killed it (hung, boot timeout, stop timeout), for the exit log line. */
     String killedBecause;
 
-    private final OutputStream stdin;
-
-    WorkerProcess(int slot, int generation, Process process, long startedNanos) {
+    Worker(Launcher.WorkerHandle handle, int slot, Generation generation, Role role, long nowNanos, long nowEpochMillis) {
+        this.handle = handle;
+        this.pid = handle.pid();
         this.slot = slot;
         this.generation = generation;
-        this.process = process;
-        this.pid = process.pid();
-        this.startedNanos = startedNanos;
-        this.startedEpochMillis = System.currentTimeMillis();
-        this.stdin = process.getOutputStream();
-    }
-
-    /** Sends a command over the control channel; false if the channel is broken (use a signal then). */
-    boolean send(ControlMessage command) {
-        try {
-            stdin.write((ControlCodec.encode(command) + "\n").getBytes(StandardCharsets.UTF_8));
-            stdin.flush();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        this.role = role;
+        this.startedNanos = nowNanos;
+        this.startedEpochMillis = nowEpochMillis;
     }
 
     /** Graceful drain: the command first, SIGTERM as the fallback (nginx: channel first, signal second). */
-    void drain() {
+    void drain(long nowNanos) {
         if (state == State.EXITED || state == State.DRAINING) {
             return;
         }
         state = State.DRAINING;
-        drainStartedNanos = System.nanoTime();
-        if (!send(new ControlMessage.Drain())) {
-            process.destroy();
+        drainStartedNanos = nowNanos;
+        if (!handle.send(new ControlMessage.Drain())) {
+            handle.terminate();
         }
     }
 
@@ -75,8 +61,12 @@ final class WorkerProcess {
     void kill(String because) {
         if (state != State.EXITED) {
             killedBecause = because;
-            process.destroyForcibly();
+            handle.kill();
         }
+    }
+
+    int generationNumber() {
+        return generation.number();
     }
 
     String name() {

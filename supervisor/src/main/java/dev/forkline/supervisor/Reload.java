@@ -1,0 +1,277 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.config.ConfigException;
+import dev.forkline.logging.Log;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Zero-downtime rolling reload (SIGHUP, POST /reload): read the configuration again, then slot by
+ * slot start the next generation's worker as the slot's INCOMING one, wait for its {@code ready},
+ * and only then let it take the slot and drain the old one. The port never has fewer listeners
+ * than before. New workers that cannot boot abandon the reload; the workers not yet replaced keep
+ * serving.
+ *
+ * <p>Also keeps the generations: the one the supervisor runs ({@link #current}) and the last number
+ * handed out. The supervisor changes its phase on what these methods return.
+ */
+final class Reload {
+    private static final Log LOG = Log.get(Reload.class);
+    /** A reload whose new workers crash this many times in a row at start is abandoned. */
+    static final int ATTEMPTS = 3;
+
+    /** Reads the configuration again, for a reload. */
+    interface ConfigSource {
+        SupervisorConfig load() throws Exception;
+    }
+
+    /** A reload in progress: every slot moves to {@code target}, one slot at a time. */
+    private static final class InProgress {
+        final Generation target;
+        final long startedNanos;
+        final List<CompletableFuture<String>> waiters = new ArrayList<>();
+        int failedStarts;
+
+        InProgress(Generation target, long startedNanos) {
+            this.target = target;
+            this.startedNanos = startedNanos;
+        }
+    }
+
+    private final WorkerTable table;
+    private final RespawnPolicy respawn;
+    private final Clock clock;
+    private final ConfigSource source;
+    private final AppSnapshots apps;
+    private Generation current;
+    private int newest;
+    private InProgress inProgress;
+    private long started;
+
+    /**
+     * Starts with generation 1 of {@code config}, taking its copy of the application.
+     *
+     * @throws dev.forkline.config.ConfigException if the copy is not a loadable application
+     * @throws java.io.UncheckedIOException if it cannot be copied
+     */
+    Reload(SupervisorConfig config, AppSnapshots apps, WorkerTable table, RespawnPolicy respawn, Clock clock,
+           ConfigSource source) {
+        this.apps = apps;
+        this.current = Generation.of(1, config, apps);
+        this.newest = current.number();
+        this.table = table;
+        this.respawn = respawn;
+        this.clock = clock;
+        this.source = source;
+    }
+
+    /** The generation whose settings the supervisor runs with (its timeouts, its log level). */
+    Generation current() {
+        return current;
+    }
+
+    /** What new slots start: the reload's generation while one is under way. */
+    Generation forNewSlots() {
+        return inProgress != null ? inProgress.target : current;
+    }
+
+    boolean underWay() {
+        return inProgress != null;
+    }
+
+    /** The generation the status reports. */
+    int reported() {
+        return inProgress != null ? inProgress.target.number() : newest;
+    }
+
+    /** Reloads started since the supervisor started. */
+    long count() {
+        return started;
+    }
+
+    /**
+     * Reads the configuration and starts a reload to the next generation, which it returns.
+     *
+     * @throws Event.Refused when the configuration cannot be read or would move the listener
+     */
+    Generation begin(String why, CompletableFuture<String> waiter) {
+        SupervisorConfig next = readConfig();
+        Generation target;
+        try {
+            // The bytes on disk now are what this generation runs, respawns included.
+            target = Generation.of(newest + 1, next, apps);
+        } catch (ConfigException e) {
+            throw refuse("reload refused, the application cannot be loaded: " + e.getMessage());
+        } catch (java.io.UncheckedIOException e) {
+            throw refuse("reload refused: " + e.getMessage());
+        }
+        newest++;
+        inProgress = new InProgress(target, clock.nanos());
+        started++;
+        join(waiter);
+        LOG.info("reload_started").with("generation", newest).with("trigger", why)
+                .log(why + ": reloading to generation " + newest + ", one slot at a time");
+        return inProgress.target;
+    }
+
+    /** A second request while a reload is under way waits for the same one. */
+    int join(String why, CompletableFuture<String> waiter) {
+        LOG.info("reload_joined").with("generation", inProgress.target.number()).with("trigger", why)
+                .log(why + ": a reload to generation " + inProgress.target.number() + " is already under way");
+        join(waiter);
+        return inProgress.target.number();
+    }
+
+    private void join(CompletableFuture<String> waiter) {
+        if (waiter != null) {
+            inProgress.waiters.add(waiter);
+        }
+    }
+
+    private SupervisorConfig readConfig() {
+        SupervisorConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            throw refuse("reload refused, the configuration is invalid: " + e.getMessage());
+        } catch (Exception e) {
+            throw refuse("reload refused, cannot read the configuration: " + e);
+        }
+        SupervisorConfig now = current.config();
+        String listen = AdminConfig.hostPort(now.worker().host(), now.worker().port());
+        String nextListen = AdminConfig.hostPort(next.worker().host(), next.worker().port());
+        if (!listen.equals(nextListen)) {
+            throw refuse("reload refused: FORKLINE_HOST/FORKLINE_PORT changed from " + listen + " to " + nextListen
+                    + "; a reload keeps the listening address, restart to move it");
+        }
+        if (!next.admin().equals(now.admin())) {
+            LOG.warn("reload_admin_unchanged")
+                    .log("reload: FORKLINE_ADMIN_* changed; the admin API keeps its settings until a restart");
+        }
+        return next;
+    }
+
+    private static Event.Refused refuse(String message) {
+        LOG.error("reload_refused").with("reason", message).log(message);
+        return new Event.Refused(message);
+    }
+
+    /**
+     * One step: while no slot has an incoming worker, start one for the first slot still on an older
+     * generation. Returns true when every slot runs the new generation: the reload is complete.
+     */
+    boolean advance() {
+        if (inProgress == null) {
+            return false;
+        }
+        for (WorkerTable.Slot slot : table.slots()) {
+            if (table.incoming(slot.index) != null) {
+                return false; // one slot at a time
+            }
+        }
+        long now = clock.nanos();
+        for (WorkerTable.Slot slot : table.slots()) {
+            if (slot.generation.number() < inProgress.target.number()) {
+                if (respawn.due(slot, now)) {
+                    spawnIncoming(slot);
+                }
+                return false;
+            }
+        }
+        complete();
+        return true;
+    }
+
+    private void spawnIncoming(WorkerTable.Slot slot) {
+        Worker old = table.serving(slot.index);
+        try {
+            Worker w = table.spawn(slot.index, inProgress.target, Role.INCOMING);
+            LOG.info("worker_spawned").with("slot", slot.index).with("pid", w.pid).with("generation", w.generationNumber())
+                    .with("role", Role.INCOMING.label()).with("replaces", old != null ? old.pid : null)
+                    .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
+                            + (old != null ? "pid " + old.pid : "an empty slot") + ")");
+        } catch (IOException e) {
+            abandon("cannot start worker " + slot.index + ": " + e.getMessage());
+        }
+    }
+
+    /** The incoming worker is ready: it takes the slot, and the old one drains. */
+    void takeOver(Worker incoming) {
+        WorkerTable.Slot slot = table.slot(incoming.slot);
+        Worker old = table.serving(slot.index);
+        table.assign(incoming, Role.SERVING);
+        slot.generation = incoming.generation;
+        if (old != null) {
+            table.retire(old, "replaced by pid " + incoming.pid + " of generation " + incoming.generationNumber());
+        }
+    }
+
+    /**
+     * An incoming worker crashed before it was ready. Returns true if that abandons the reload
+     * ({@link #ATTEMPTS} failed starts).
+     */
+    boolean incomingFailed() {
+        if (inProgress != null && ++inProgress.failedStarts >= ATTEMPTS) {
+            abandon("generation " + inProgress.target.number() + " failed to start " + ATTEMPTS + " times");
+            return true;
+        }
+        return false;
+    }
+
+    private void complete() {
+        current = inProgress.target;
+        dev.forkline.logging.Logs.setLevel(current.config().logLevel());
+        long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
+        LOG.info("reload_completed").with("generation", current.number()).with("millis", ms)
+                .log("reload to generation " + current.number() + " complete in " + ms + " ms");
+        String body = "{\"reloaded\":true,\"generation\":" + current.number() + ",\"millis\":" + ms + "}";
+        inProgress.waiters.forEach(w -> w.complete(body));
+        inProgress = null;
+    }
+
+    /** Gives up: the incoming worker is killed, the workers not yet replaced keep serving. */
+    void abandon(String why) {
+        LOG.error("reload_abandoned").with("generation", inProgress.target.number()).with("reason", why)
+                .log("reload to generation " + inProgress.target.number() + " abandoned: " + why
+                        + "; workers not yet replaced keep serving");
+        Event.Refused refused = new Event.Refused("reload abandoned: " + why);
+        inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
+        for (Worker w : table.withRole(Role.INCOMING)) {
+            w.kill("reload abandoned");
+            table.assign(w, Role.RETIRING);
+        }
+        inProgress = null;
+    }
+
+    /**
+     * Deletes the application copies of generations nobody runs or will start: not the current
+     * one, not a reload's, none a slot or a live worker holds.
+     */
+    void retainApps() {
+        java.util.Set<Integer> inUse = new java.util.HashSet<>();
+        inUse.add(current.number());
+        if (inProgress != null) {
+            inUse.add(inProgress.target.number());
+        }
+        table.slots().forEach(s -> inUse.add(s.generation.number()));
+        table.live().forEach(w -> inUse.add(w.generation.number()));
+        apps.retain(inUse);
+    }
+
+    /** Every worker is gone: every copy goes. */
+    void closeApps() {
+        apps.close();
+    }
+
+    /** The supervisor stops: whoever waits for the reload is told so. */
+    void cancel(String why) {
+        if (inProgress != null) {
+            Event.Refused refused = new Event.Refused(why);
+            inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
+            inProgress = null;
+        }
+    }
+}

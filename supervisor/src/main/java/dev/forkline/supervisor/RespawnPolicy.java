@@ -1,0 +1,147 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.logging.Log;
+import dev.forkline.os.ExitCodes;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a worker's unexpected exit means, and when its slot gets a new worker. A worker that dies
+ * young (within FORKLINE_MIN_UPTIME of its start) is crash-looping: its slot waits 100 ms, doubling
+ * up to 10 s, before the next start; a stable run resets the delay. The supervisor never gives up
+ * because of a crash loop.
+ */
+final class RespawnPolicy {
+    private static final Log LOG = Log.get(RespawnPolicy.class);
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+    /** Why a worker is respawned; each is exported from the start, at 0 (Prometheus practice). */
+    static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "out_of_memory", "exit");
+
+    /** What an unexpected exit calls for. */
+    enum Verdict {
+        /** The worker could not boot: a respawn would fail the same way. */
+        BOOT_ERROR,
+        /** A crash: the slot gets a new worker, after the crash-loop delay if it died young. */
+        RESPAWN
+    }
+
+    private final WorkerTable table;
+    private final Clock clock;
+    private final Map<String, Long> restartsByReason = new TreeMap<>();
+
+    RespawnPolicy(WorkerTable table, Clock clock) {
+        this.table = table;
+        this.clock = clock;
+        RESTART_REASONS.forEach(r -> restartsByReason.put(r, 0L));
+    }
+
+    /** The delay before respawning after {@code crashes} early deaths in a row (1, 2, ...). */
+    static Duration backoff(int crashes) {
+        Duration delay = FIRST_BACKOFF.multipliedBy(1L << Math.min(Math.max(crashes, 1) - 1, 20));
+        return delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
+    }
+
+    /**
+     * A worker of a slot (serving or incoming) exited while the supervisor runs. Exit codes 2 and 4
+     * are the worker's "cannot boot" (bad configuration, port, transport; Gunicorn's
+     * {@code WORKER_BOOT_ERROR}). Not 3: HotSpot exits with 3 under {@code -XX:+ExitOnOutOfMemoryError},
+     * and such a worker must be respawned.
+     */
+    Verdict judge(Worker w, int exitValue, Duration minUptime) {
+        // 2 and 4 mean "cannot boot" only from a worker that never became ready; from a ready one
+        // (an application calling System.exit(2)) they are a crash like any other, and it is respawned.
+        if ((exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG) && !w.wasReady) {
+            return Verdict.BOOT_ERROR;
+        }
+        String cause = reason(w, exitValue);
+        restartsByReason.merge(cause, 1L, Long::sum);
+        LOG.warn("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
+                .with("role", w.role.label()).with("exit", ExitCodes.describe(exitValue)).with("expected", false)
+                .with("cause", cause)
+                .log(w.name() + " exited unexpectedly with " + ExitCodes.describe(exitValue)
+                        + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
+        scheduleRespawn(table.slot(w.slot), w, minUptime);
+        return Verdict.RESPAWN;
+    }
+
+    private static String reason(Worker w, int exitValue) {
+        if (w.killedBecause != null) {
+            return w.killedBecause.replace(' ', '_');
+        }
+        if (exitValue == ExitCodes.OUT_OF_MEMORY) {
+            return "out_of_memory";
+        }
+        if (ExitCodes.bySignal(exitValue)) {
+            return "signal";
+        }
+        return exitValue == 0 ? "exit" : "crash";
+    }
+
+    private void scheduleRespawn(WorkerTable.Slot slot, Worker dead, Duration minUptime) {
+        long now = clock.nanos();
+        Duration uptime = Duration.ofNanos(now - dead.startedNanos);
+        if (uptime.compareTo(minUptime) >= 0) {
+            slot.crashStreak = 0;
+            slot.respawnAtNanos = now;
+            return;
+        }
+        slot.crashStreak++;
+        Duration delay = backoff(slot.crashStreak);
+        slot.respawnAtNanos = now + delay.toNanos();
+        LOG.warn("respawn_delayed").with("slot", slot.index).with("uptime_ms", uptime.toMillis())
+                .with("crashes_in_a_row", slot.crashStreak).with("delay_ms", delay.toMillis())
+                .log("worker " + slot.index + " died " + uptime.toMillis() + " ms after start (crash "
+                        + slot.crashStreak + " in a row): respawning in " + delay.toMillis() + " ms");
+    }
+
+    boolean due(WorkerTable.Slot slot, long now) {
+        return now - slot.respawnAtNanos >= 0;
+    }
+
+    /** Starts a serving worker in every slot that has none and whose delay is over. */
+    void spawnMissing(Generation duringReload) {
+        long now = clock.nanos();
+        for (WorkerTable.Slot slot : table.slots()) {
+            if (table.serving(slot.index) == null && table.incoming(slot.index) == null && due(slot, now)) {
+                if (duringReload != null) {
+                    slot.generation = duringReload;
+                }
+                spawn(slot);
+            }
+        }
+    }
+
+    private void spawn(WorkerTable.Slot slot) {
+        boolean again = !slot.lastExit.isEmpty();
+        try {
+            Worker w = table.spawn(slot.index, slot.generation, Role.SERVING);
+            if (again) {
+                slot.restarts++;
+                LOG.info("worker_respawned").with("slot", slot.index).with("pid", w.pid)
+                        .with("generation", w.generationNumber()).with("restart", slot.restarts)
+                        .with("last_exit", slot.lastExit)
+                        .log("worker " + slot.index + " respawned as pid " + w.pid + " (generation "
+                                + w.generationNumber() + ", restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
+            } else {
+                LOG.info("worker_spawned").with("slot", slot.index).with("pid", w.pid)
+                        .with("generation", w.generationNumber()).with("role", Role.SERVING.label())
+                        .log(w.name() + " spawned (generation " + w.generationNumber() + ")");
+            }
+        } catch (IOException e) {
+            // No process, so no exit will come: try again after the longest delay.
+            LOG.error("spawn_failed").with("slot", slot.index).with("reason", e.getMessage())
+                    .log("cannot start worker " + slot.index + ": " + e.getMessage());
+            slot.lastExit = "could not start: " + e.getMessage();
+            slot.respawnAtNanos = clock.nanos() + MAX_BACKOFF.toNanos();
+        }
+    }
+
+    Map<String, Long> restartsByReason() {
+        return Map.copyOf(restartsByReason);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.forkline.supervisor;
+
+/**
+ * What a live worker is for. Changed in one place ({@link WorkerTable#assign}), only along the
+ * arrows {@link #mayBecome} allows:
+ *
+ * <pre>
+ * spawn ──▶ SERVING ──replaced, scaled down──▶ RETIRING ──exit──▶ (gone)
+ * spawn ──▶ INCOMING ──ready──▶ SERVING
+ *              └──reload abandoned, scaled down──▶ RETIRING
+ * </pre>
+ *
+ * A warm standby would be one more role: spawned as STANDBY (booted, not listening), it becomes
+ * SERVING in the slot of a serving worker that dies, or RETIRING.
+ */
+enum Role {
+    /** Holds its slot: ready and listening, or starting after a respawn. */
+    SERVING,
+    /** During a reload: the next generation's worker for a slot, until it is ready and takes it. */
+    INCOMING,
+    /** Draining away: replaced by a reload, scaled down, or the incoming worker of an abandoned reload. */
+    RETIRING;
+
+    boolean mayBecome(Role next) {
+        return switch (this) {
+            case SERVING -> next == RETIRING;
+            case INCOMING -> next == SERVING || next == RETIRING;
+            case RETIRING -> false;
+        };
+    }
+
+    String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.config.Setting;
+import dev.forkline.logging.Log;
+import dev.forkline.os.ExitCodes;
+import dev.forkline.protocol.ControlMessage;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The stop (INT/TERM, POST /stop, a boot error): every worker gets {@code drain} over its stdin
+ * (SIGTERM if the pipe is broken: commands first, signals as the fallback, as in nginx); at
+ * FORKLINE_SHUTDOWN_TIMEOUT the stragglers get SIGKILL. A second INT/TERM sends {@code stop}.
+ */
+final class Shutdown {
+    private static final Log LOG = Log.get(Shutdown.class);
+
+    private final WorkerTable table;
+    private final Clock clock;
+    private int exitCode = ExitCodes.OK;
+    private Duration timeout;
+    private long deadline;
+    private boolean killedAtDeadline;
+
+    Shutdown(WorkerTable table, Clock clock) {
+        this.table = table;
+        this.clock = clock;
+    }
+
+    void begin(String why, int code, Duration timeout) {
+        this.exitCode = code;
+        this.timeout = timeout;
+        long now = clock.nanos();
+        this.deadline = now + timeout.toNanos();
+        List<Worker> live = List.copyOf(table.live());
+        LOG.info("stop_started").with("workers", live.size()).with("trigger", why).with("exit_code", code)
+                .with("timeout_ms", timeout.toMillis())
+                .log(why + ": stopping " + live.size() + " workers (timeout " + Setting.format(timeout) + ")");
+        live.forEach(w -> w.drain(now));
+    }
+
+    /** A second INT/TERM: close every connection now. */
+    void now(String why) {
+        LOG.info("stop_now").with("trigger", why).log(why + " again: closing every connection now");
+        table.live().forEach(w -> w.handle.send(new ControlMessage.Stop()));
+    }
+
+    /** SIGKILL to whatever still runs at the deadline. */
+    void tick() {
+        if (killedAtDeadline || clock.nanos() - deadline < 0) {
+            return;
+        }
+        killedAtDeadline = true;
+        for (Worker w : table.live()) {
+            LOG.warn("worker_killed").with("slot", w.slot).with("pid", w.pid).with("reason", "shutdown timeout")
+                    .log(w.name() + " still running after " + Setting.format(timeout) + ": SIGKILL");
+            w.kill("shutdown timeout");
+        }
+    }
+
+    /** A worker exited during the stop. */
+    void exited(Worker w, String how) {
+        LOG.info("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
+                .with("role", w.role.label()).with("exit", how).with("expected", true)
+                .log(w.name() + " exited with " + how);
+    }
+
+    /** Every worker is gone. */
+    void finished() {
+        LOG.info("stopped").with("exit_code", exitCode).log("all workers stopped; exiting with code " + exitCode);
+    }
+
+    int exitCode() {
+        return exitCode;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.forkline.supervisor;
+
+import dev.forkline.logging.Log;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The slots and every live worker, with its role. A slot is a place for one serving worker: the
+ * worker in it is replaced when it dies or reloads, the slot stays (its index is the worker's
+ * FORKLINE_SLOT). Owned by the supervisor's loop thread.
+ */
+final class WorkerTable {
+    private static final Log LOG = Log.get(WorkerTable.class);
+
+    /** One place for a worker, and what its next respawn uses. */
+    static final class Slot {
+        final int index;
+        /** The generation a respawn of this slot starts. */
+        Generation generation;
+        int restarts;
+        /** Deaths within FORKLINE_MIN_UPTIME of the start, in a row. */
+        int crashStreak;
+        /** No respawn before this (crash-loop backoff). */
+        long respawnAtNanos;
+        String lastExit = "";
+
+        Slot(int index, Generation generation) {
+            this.index = index;
+            this.generation = generation;
+        }
+    }
+
+    private final List<Slot> slots = new ArrayList<>();
+    private final Map<Launcher.WorkerHandle, Worker> workers = new LinkedHashMap<>();
+    private final Launcher launcher;
+    private final Clock clock;
+    /** Counters of workers that have exited (their last heartbeat), so totals never go back. */
+    private Snapshot.Totals exited = Snapshot.Totals.ZERO;
+
+    WorkerTable(Launcher launcher, Clock clock) {
+        this.launcher = launcher;
+        this.clock = clock;
+    }
+
+    List<Slot> slots() {
+        return slots;
+    }
+
+    int size() {
+        return slots.size();
+    }
+
+    Slot slot(int index) {
+        return slots.get(index);
+    }
+
+    boolean hasSlot(int index) {
+        return index < slots.size();
+    }
+
+    /** Adds slots at the end (their workers start with {@code generation}), or drains the highest away. */
+    void resize(int count, Generation generation) {
+        while (slots.size() < count) {
+            slots.add(new Slot(slots.size(), generation));
+        }
+        while (slots.size() > count) {
+            Slot gone = slots.remove(slots.size() - 1);
+            for (Worker w : live()) {
+                if (w.slot == gone.index && w.role != Role.RETIRING) {
+                    retire(w, "scaled down");
+                }
+            }
+        }
+    }
+
+    /** Starts a worker of {@code generation} for {@code slot} in its first role (SERVING or INCOMING). */
+    Worker spawn(int slot, Generation generation, Role role) throws IOException {
+        Launcher.WorkerHandle handle = launcher.spawn(slot, generation);
+        Worker w = new Worker(handle, slot, generation, role, clock.nanos(), clock.epochMillis());
+        workers.put(handle, w);
+        return w;
+    }
+
+    /** The worker leaves its slot (or its place as incoming) and drains away. */
+    void retire(Worker w, String why) {
+        LOG.info("worker_draining").with("slot", w.slot).with("pid", w.pid).with("reason", why)
+                .log(w.name() + " draining (" + why + ")");
+        w.drain(clock.nanos());
+        assign(w, Role.RETIRING);
+    }
+
+    /** The worker behind a handle, or null once it has exited (or if it was never ours). */
+    Worker find(Launcher.WorkerHandle handle) {
+        return workers.get(handle);
+    }
+
+    /** The one place where a worker's role changes, along the arrows {@link Role#mayBecome} allows. */
+    void assign(Worker w, Role to) {
+        if (!w.role.mayBecome(to)) {
+            throw new IllegalStateException(w.name() + " cannot go from " + w.role + " to " + to);
+        }
+        w.role = to;
+    }
+
+    /** The worker has exited: it leaves the table. */
+    void remove(Worker w) {
+        w.state = Worker.State.EXITED;
+        workers.remove(w.handle);
+        exited = exited.plus(w.stats);
+    }
+
+    Snapshot.Totals exited() {
+        return exited;
+    }
+
+    /** The worker in the slot's serving role, or null. */
+    Worker serving(int slot) {
+        return find(slot, Role.SERVING);
+    }
+
+    /** The next generation's worker for the slot during a reload, or null. */
+    Worker incoming(int slot) {
+        return find(slot, Role.INCOMING);
+    }
+
+    private Worker find(int slot, Role role) {
+        for (Worker w : workers.values()) {
+            if (w.slot == slot && w.role == role) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    List<Worker> withRole(Role role) {
+        List<Worker> found = new ArrayList<>();
+        for (Worker w : workers.values()) {
+            if (w.role == role) {
+                found.add(w);
+            }
+        }
+        return found;
+    }
+
+    /** Every live worker, in the order they were spawned. */
+    Collection<Worker> live() {
+        return List.copyOf(workers.values());
+    }
+
+    /** Where the workers listen: the built-in server's address, or what the application's workers bound. */
+    String listen(SupervisorConfig current) {
+        if (current.app().isEmpty()) {
+            return AdminConfig.hostPort(current.worker().host(), current.worker().port());
+        }
+        for (Worker w : workers.values()) {
+            if (w.role == Role.SERVING && w.listening != null) {
+                return String.join(", ", w.listening);
+            }
+        }
+        return "(application not ready)";
+    }
+
+    boolean noneAlive() {
+        return workers.isEmpty();
+    }
+}
