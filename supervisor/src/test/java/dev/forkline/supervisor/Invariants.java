@@ -1,0 +1,87 @@
+package dev.forkline.supervisor;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What must hold after every turn of the supervisor's loop, whatever happened before, and at the
+ * end of a simulation. Each check names the property in its failure message.
+ */
+final class Invariants {
+    private final Simulation sim;
+    /** Since when (the first turn that saw it) each slot has had neither a serving nor an incoming worker. */
+    private final Map<Integer, Long> emptySince = new HashMap<>();
+
+    Invariants(Simulation sim) {
+        this.sim = sim;
+    }
+
+    void afterTurn() {
+        WorkerTable table = sim.supervisor.table();
+        Phase phase = sim.supervisor.phase();
+        oneServingWorkerPerSlot(table);
+        everyWorkerIsAProcessAndEveryProcessAWorker(table);
+        emptySlotsAreRefilledWithinTheBackoff(table, phase);
+        sim.supervisor.snapshot(); // the admin API's view can always be built
+    }
+
+    /** The supervisor tried to start a worker for the slot (a failed start reschedules it). */
+    void spawnAttempted(int slot) {
+        emptySince.remove(slot);
+    }
+
+    void atEnd() {
+        check(sim.supervisor.phase() == Phase.STOPPED, "the supervisor stops after SIGTERM, within the shutdown timeout");
+        check(sim.processes.stream().noneMatch(p -> p.alive), "every spawned process has exited: "
+                + sim.processes.stream().filter(p -> p.alive).toList());
+        check(sim.supervisor.table().noneAlive() && sim.processes.stream().noneMatch(sim::exitPending),
+                "every spawned process is reaped (its exit handled): " + sim.supervisor.table().live());
+    }
+
+    private void oneServingWorkerPerSlot(WorkerTable table) {
+        Set<Integer> seen = new HashSet<>();
+        for (Worker w : table.live()) {
+            if (w.role == Role.SERVING) {
+                check(seen.add(w.slot), "no slot has two serving workers (slot " + w.slot + ")");
+            }
+        }
+    }
+
+    private void everyWorkerIsAProcessAndEveryProcessAWorker(WorkerTable table) {
+        for (Worker w : table.live()) {
+            Simulation.FakeProcess p = (Simulation.FakeProcess) w.handle;
+            check(p.alive || sim.exitPending(p), "a worker in the table is a live process or its exit is on its way: " + p);
+        }
+        for (Simulation.FakeProcess p : sim.alive) {
+            check(table.find(p) != null, "every live process is in the table (none forgotten): " + p);
+        }
+    }
+
+    private void emptySlotsAreRefilledWithinTheBackoff(WorkerTable table, Phase phase) {
+        long now = sim.clock.nanos();
+        emptySince.keySet().removeIf(i -> i >= table.size());
+        if (phase == Phase.STOPPING || phase == Phase.STOPPED || sim.afterStall()) {
+            emptySince.clear(); // no respawn in a stop; none while the loop did not turn
+            return;
+        }
+        for (WorkerTable.Slot slot : table.slots()) {
+            if (table.serving(slot.index) != null || table.incoming(slot.index) != null) {
+                emptySince.remove(slot.index);
+                continue;
+            }
+            long since = emptySince.computeIfAbsent(slot.index, i -> now);
+            long allowed = (slot.lastExit.startsWith("could not start") ? RespawnPolicy.MAX_BACKOFF
+                    : RespawnPolicy.backoff(slot.crashStreak)).toNanos() + 2 * Simulation.TICK;
+            check(now - since <= allowed, "outside a stop, slot " + slot.index + " is refilled within its respawn backoff ("
+                    + (now - since) / Simulation.MS + " ms empty)");
+        }
+    }
+
+    static void check(boolean condition, String property) {
+        if (!condition) {
+            throw new AssertionError("invariant violated: " + property);
+        }
+    }
+}
