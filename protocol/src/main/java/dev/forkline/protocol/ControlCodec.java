@@ -61,6 +61,9 @@ public final class ControlCodec {
             } else if (message instanceof ControlMessage.Heartbeat h) {
                 g.writeStringField("type", "heartbeat");
                 writeStatsFields(g, h.stats());
+                if (h.sentNanos() != ControlMessage.Heartbeat.UNSTAMPED) {
+                    g.writeNumberField("sent_ns", h.sentNanos());
+                }
             } else if (message instanceof ControlMessage.Fatal f) {
                 g.writeStringField("type", "fatal");
                 g.writeNumberField("exit_code", f.exitCode());
@@ -113,7 +116,8 @@ public final class ControlCodec {
             case "ready" -> new ControlMessage.Ready(longField(f, "pid"), intField(f, "slot"),
                     intField(f, "generation"), f.get("listening") instanceof String listening ? words(listening)
                             : java.util.List.of("*:" + intField(f, "port"))); // a worker from before "listening"
-            case "heartbeat" -> new ControlMessage.Heartbeat(stats(f));
+            case "heartbeat" -> new ControlMessage.Heartbeat(stats(f),
+                    f.containsKey("sent_ns") ? longField(f, "sent_ns") : ControlMessage.Heartbeat.UNSTAMPED);
             case "fatal" -> new ControlMessage.Fatal(intField(f, "exit_code"), stringField(f, "reason"));
             case "drain" -> new ControlMessage.Drain();
             case "stop" -> new ControlMessage.Stop();

@@ -42,6 +42,29 @@ class ControlCodecTest {
     }
 
     @Test
+    void heartbeatIsTheDocumentedJsonLineWithTheWorkersSendTime() {
+        String line = "{\"type\":\"heartbeat\",\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"
+                + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000,"
+                + "\"http_requests\":55,\"sent_ns\":987654321012}";
+        assertThat(ControlCodec.encode(new ControlMessage.Heartbeat(STATS, 987_654_321_012L))).isEqualTo(line);
+        assertThat(ControlCodec.decode(line)).isEqualTo(new ControlMessage.Heartbeat(STATS, 987_654_321_012L));
+    }
+
+    @Test
+    void aHeartbeatIsStampedWhenItIsMade() {
+        long before = System.nanoTime();
+        long sent = new ControlMessage.Heartbeat(STATS).sentNanos();
+        assertThat(sent).isBetween(before, System.nanoTime());
+    }
+
+    @Test
+    void readsTheHeartbeatOfAnOlderWorkerWithoutASendTime() {
+        String old = ControlCodec.encode(new ControlMessage.Heartbeat(STATS, ControlMessage.Heartbeat.UNSTAMPED));
+        assertThat(old).doesNotContain("sent_ns");
+        assertThat(ControlCodec.decode(old)).isEqualTo(new ControlMessage.Heartbeat(STATS, ControlMessage.Heartbeat.UNSTAMPED));
+    }
+
+    @Test
     void infoCarriesIdentityAndCounters() {
         String info = ControlCodec.encodeInfo(STATS);
         assertThat(info).isEqualTo("{\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"

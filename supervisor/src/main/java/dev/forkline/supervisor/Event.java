@@ -49,8 +49,11 @@ sealed interface Event {
         }
     }
 
-    /** The worker's event loop turns; its counters. */
-    record Heartbeat(Launcher.WorkerHandle worker, WorkerStats stats) implements Event {
+    /**
+     * The worker's event loop turns; its counters, and when it sent them ({@code sentNanos}, on the
+     * machine's monotonic clock, or {@link dev.forkline.protocol.ControlMessage.Heartbeat#UNSTAMPED}).
+     */
+    record Heartbeat(Launcher.WorkerHandle worker, WorkerStats stats, long sentNanos) implements Event {
         @Override
         public void accept(Handler h) {
             h.onHeartbeat(this);

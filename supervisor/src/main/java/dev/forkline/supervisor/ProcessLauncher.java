@@ -209,7 +209,7 @@ final class ProcessLauncher implements Launcher {
         if (message instanceof ControlMessage.Ready r) {
             return new Event.Ready(worker, r);
         } else if (message instanceof ControlMessage.Heartbeat h) {
-            return new Event.Heartbeat(worker, h.stats());
+            return new Event.Heartbeat(worker, h.stats(), h.sentNanos());
         } else if (message instanceof ControlMessage.Fatal f) {
             return new Event.Fatal(worker, f.exitCode(), f.reason());
         }

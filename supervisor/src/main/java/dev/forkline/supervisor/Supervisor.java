@@ -48,15 +48,17 @@ final class Supervisor implements Event.Handler {
         respawn.spawnMissing(null);
     }
 
-    /** One turn of the loop: the events that arrived, then the timers. */
+    /**
+     * One turn of the loop: every event that arrived, then the timers. Timers run only once the
+     * queue is empty, so that no worker is judged while its heartbeat still waits in the queue.
+     */
     void turn(List<Event> events) {
+        watchdog.turn();
         for (Event e : events) {
             e.accept(this);
-            tick();
+            settle(); // the next event of the batch finds the phase that follows from this one
         }
-        if (events.isEmpty()) {
-            tick();
-        }
+        tick();
         reload.retainApps();
         if (phase == Phase.STOPPED) {
             reload.closeApps();
@@ -66,7 +68,7 @@ final class Supervisor implements Event.Handler {
     private void tick() {
         switch (phase) {
             case STARTING, RUNNING, RELOADING -> {
-                watchdog.check(reload.current().config());
+                watchdog.check();
                 reload.advance();
                 respawn.spawnMissing(reload.underWay() ? reload.forNewSlots() : null);
             }
@@ -185,7 +187,7 @@ final class Supervisor implements Event.Handler {
         }
         w.wasReady = true;
         w.listening = e.message().listening();
-        watchdog.heard(w);
+        watchdog.ready(w);
         long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - w.startedNanos);
         LOG.info("worker_ready").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
                 .with("boot_ms", ms).with("listening", w.listening)
@@ -202,7 +204,7 @@ final class Supervisor implements Event.Handler {
     public void onHeartbeat(Event.Heartbeat e) {
         Worker w = table.find(e.worker());
         if (w != null) {
-            watchdog.heard(w);
+            watchdog.heartbeat(w, e.sentNanos());
             w.stats = e.stats();
         }
     }

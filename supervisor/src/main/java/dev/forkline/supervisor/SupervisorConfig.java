@@ -36,7 +36,9 @@ record SupervisorConfig(
         SupervisorConfig config = new SupervisorConfig(
                 workers(values),
                 Setting.SHUTDOWN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
-                Setting.WORKER_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofHours(1)),
+                // The loop ticks every 100 ms and a heartbeat may wait a tick to be read: a shorter
+                // timeout could not tell a hung worker from the supervisor's own latency.
+                Setting.WORKER_TIMEOUT.duration(values, Duration.ofSeconds(1), Duration.ofHours(1)),
                 Setting.BOOT_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofHours(1)),
                 Setting.MIN_UPTIME.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 jvmOptions(values),
@@ -56,6 +58,13 @@ record SupervisorConfig(
         } catch (java.net.UnknownHostException e) {
             throw new ConfigException(Setting.HOST.variable(), config.worker().host(),
                     "an IP address of this machine (0.0.0.0 for all of them) or a resolvable host name");
+        }
+        Duration interval = config.worker().heartbeatInterval();
+        if (interval.multipliedBy(2).compareTo(config.workerTimeout()) > 0) {
+            // One late heartbeat (a GC pause, a busy moment) must not make a worker look hung.
+            throw new ConfigException(Setting.HEARTBEAT_INTERVAL.variable(), Setting.format(interval),
+                    "at most half of FORKLINE_WORKER_TIMEOUT (" + Setting.format(config.workerTimeout())
+                            + "), so that one late heartbeat does not make a worker look hung");
         }
         return config;
     }

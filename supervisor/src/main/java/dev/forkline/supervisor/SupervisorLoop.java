@@ -51,10 +51,11 @@ final class SupervisorLoop {
         supervisor.start();
         publish();
         while (supervisor.phase() != Phase.STOPPED) {
-            List<Event> batch = new ArrayList<>(1);
+            List<Event> batch = new ArrayList<>();
             Event first = events.poll(TICK_MILLIS, TimeUnit.MILLISECONDS);
             if (first != null) {
                 batch.add(first);
+                events.drainTo(batch); // all that is queued: judged only once none is waiting
             }
             supervisor.turn(batch);
             publish();

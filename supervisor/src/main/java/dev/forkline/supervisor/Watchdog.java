@@ -2,6 +2,7 @@ package dev.forkline.supervisor;
 
 import dev.forkline.config.Setting;
 import dev.forkline.logging.Log;
+import dev.forkline.protocol.ControlMessage;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -10,45 +11,102 @@ import java.util.concurrent.TimeUnit;
  * within FORKLINE_BOOT_TIMEOUT, a ready one with no heartbeat for FORKLINE_WORKER_TIMEOUT (its event
  * loop is stuck: Gunicorn's worker timeout, Unicorn's {@code timeout}), and a draining one still
  * alive FORKLINE_DRAIN_TIMEOUT plus {@link #DRAIN_GRACE} after it was told to drain.
+ *
+ * <p>Silence is measured from when a worker <em>sent</em> its last heartbeat (its stamp), not from
+ * when the loop got to read it, and the supervisor judges only after it has handled every event
+ * that was queued: a loop that was busy for a while does not kill the workers whose heartbeats
+ * waited in its queue. When the whole supervisor did not run (SIGSTOP, a long VM pause), what the
+ * workers wrote meanwhile still sits in the pipes when the loop resumes; for {@link #STALL_GRACE}
+ * after such a stall it judges nobody whose timeout the stall could have used up.
  */
 final class Watchdog {
     private static final Log LOG = Log.get(Watchdog.class);
     /** A draining worker gets this long beyond FORKLINE_DRAIN_TIMEOUT before SIGKILL. */
     static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
+    /** After the loop stalled, how long the pipes' readers get to catch up before silence is judged. */
+    static final Duration STALL_GRACE = Duration.ofSeconds(1);
+    /** The loop turns at least every tick; a turn this much later than the one before was a stall. */
+    private static final long STALL_NANOS = 2 * TimeUnit.MILLISECONDS.toNanos(SupervisorLoop.TICK_MILLIS);
+    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(SupervisorLoop.TICK_MILLIS);
 
     private final WorkerTable table;
     private final Clock clock;
+    private long lastTurnNanos;
+    private long resumedNanos;
+    private long stallNanos;
 
     Watchdog(WorkerTable table, Clock clock) {
         this.table = table;
         this.clock = clock;
+        this.lastTurnNanos = clock.nanos();
+        this.resumedNanos = lastTurnNanos - STALL_GRACE.toNanos();
     }
 
-    /** A worker said something: it is alive (ready, heartbeat). */
-    void heard(Worker w) {
-        w.lastHeartbeatNanos = clock.nanos();
+    /** The loop turns: notes how long it had not. */
+    void turn() {
+        long now = clock.nanos();
+        long gap = now - lastTurnNanos;
+        lastTurnNanos = now;
+        if (gap > STALL_NANOS) {
+            resumedNanos = now;
+            stallNanos = gap;
+            if (gap >= TimeUnit.SECONDS.toNanos(1)) {
+                LOG.warn("loop_stalled").with("millis", TimeUnit.NANOSECONDS.toMillis(gap))
+                        .log("the supervisor's loop did not run for " + TimeUnit.NANOSECONDS.toMillis(gap)
+                                + " ms (stopped, or starved of CPU): worker silence is judged again in "
+                                + STALL_GRACE.toMillis() + " ms");
+            }
+        }
     }
 
-    void check(SupervisorConfig config) {
+    /** The worker is ready: it is alive now (a ready message carries no stamp). */
+    void ready(Worker w) {
+        w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, clock.nanos());
+    }
+
+    /**
+     * A heartbeat, stamped by the worker when it sent it. A stamp from the future (a clock that is
+     * not this machine's monotonic one) counts as now; a missing one (an older worker) too.
+     */
+    void heartbeat(Worker w, long sentNanos) {
+        long now = clock.nanos();
+        long sent = sentNanos == ControlMessage.Heartbeat.UNSTAMPED ? now : Math.min(sentNanos, now);
+        w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, sent);
+    }
+
+    void check() {
         long now = clock.nanos();
         for (Worker w : table.live()) {
             if (w.killedBecause != null) {
                 continue;
             }
             switch (w.role) {
-                case SERVING, INCOMING -> checkLiveness(w, config, now);
-                case RETIRING -> checkDrain(w, config, now);
+                case SERVING, INCOMING -> checkLiveness(w, w.generation.config(), now);
+                case RETIRING -> checkDrain(w, w.generation.config(), now);
             }
         }
     }
 
     private void checkLiveness(Worker w, SupervisorConfig config, long now) {
         if (w.state == Worker.State.STARTING && now - w.startedNanos > config.bootTimeout().toNanos()) {
-            kill(w, "boot timeout", w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
+            // Its ready may be in the pipe, written during the stall.
+            if (!mayHaveMissed(0, now)) {
+                kill(w, "boot timeout", w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
+            }
         } else if (w.state == Worker.State.READY && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
-            kill(w, "hung", w.name() + " hung (no heartbeat for "
-                    + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
+            // A heartbeat sent just before a stall is read after it: the stall may have used up
+            // all but one interval of the timeout.
+            long tolerance = config.workerTimeout().minus(config.worker().heartbeatInterval()).toNanos() - TICK_NANOS;
+            if (!mayHaveMissed(tolerance, now)) {
+                kill(w, "hung", w.name() + " hung (no heartbeat for "
+                        + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
+            }
         }
+    }
+
+    /** Whether a recent stall longer than {@code tolerance} may still hide a message in a pipe. */
+    private boolean mayHaveMissed(long tolerance, long now) {
+        return now - resumedNanos < STALL_GRACE.toNanos() && stallNanos > tolerance;
     }
 
     private void checkDrain(Worker w, SupervisorConfig config, long now) {

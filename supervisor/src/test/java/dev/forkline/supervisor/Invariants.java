@@ -24,7 +24,30 @@ final class Invariants {
         oneServingWorkerPerSlot(table);
         everyWorkerIsAProcessAndEveryProcessAWorker(table);
         emptySlotsAreRefilledWithinTheBackoff(table, phase);
+        hungWorkersAreKilledInTime(table, phase);
         sim.supervisor.snapshot(); // the admin API's view can always be built
+    }
+
+    /**
+     * No healthy worker is ever killed as hung: a worker killed for silence had sent nothing (no
+     * ready, no heartbeat) for FORKLINE_WORKER_TIMEOUT, and one killed for its boot timeout had not
+     * sent ready within FORKLINE_BOOT_TIMEOUT of its start, whatever the loop was doing meanwhile.
+     */
+    void killed(Simulation.FakeProcess p, String because) {
+        if (!p.alive) {
+            return;
+        }
+        long now = sim.clock.nanos();
+        Simulation.Settings s = sim.scenario.settings();
+        if ("hung".equals(because)) {
+            long lastSign = Math.max(p.readySentAt, p.lastHeartbeatSent);
+            check(now - lastSign > s.workerTimeoutMs() * Simulation.MS, "no healthy worker is killed as hung: " + p
+                    + " sent its last heartbeat " + (now - lastSign) / Simulation.MS + " ms ago, the timeout is "
+                    + s.workerTimeoutMs() + " ms");
+        } else if ("boot timeout".equals(because)) {
+            check(!p.ready || p.readySentAt - p.spawnedAt > s.bootTimeoutMs() * Simulation.MS,
+                    "no worker that was ready in time is killed for its boot timeout: " + p);
+        }
     }
 
     /** The supervisor tried to start a worker for the slot (a failed start reschedules it). */
@@ -76,6 +99,28 @@ final class Invariants {
                     : RespawnPolicy.backoff(slot.crashStreak)).toNanos() + 2 * Simulation.TICK;
             check(now - since <= allowed, "outside a stop, slot " + slot.index + " is refilled within its respawn backoff ("
                     + (now - since) / Simulation.MS + " ms empty)");
+        }
+    }
+
+    /**
+     * A ready worker whose event loop is stuck is killed within FORKLINE_WORKER_TIMEOUT of its last
+     * heartbeat, plus the watchdog's grace after a stall of the loop and two turns.
+     */
+    private void hungWorkersAreKilledInTime(WorkerTable table, Phase phase) {
+        if (phase == Phase.STOPPING || phase == Phase.STOPPED) {
+            return;
+        }
+        long now = sim.clock.nanos();
+        long bound = sim.scenario.settings().workerTimeoutMs() * Simulation.MS + Watchdog.STALL_GRACE.toNanos()
+                + 2 * Simulation.TICK;
+        for (Worker w : table.live()) {
+            Simulation.FakeProcess p = (Simulation.FakeProcess) w.handle;
+            if (p.alive && p.hung && p.ready && w.killedBecause == null && w.state == Worker.State.READY
+                    && w.role != Role.RETIRING) {
+                long since = Math.max(Math.max(p.readySentAt, p.lastHeartbeatSent), sim.lastStallEnd);
+                check(now - since <= bound, "a hung worker is killed within the worker timeout: " + p + " silent for "
+                        + (now - since) / Simulation.MS + " ms");
+            }
         }
     }
 

@@ -128,7 +128,9 @@ final class Simulation {
         boolean pipeBroken;
         boolean draining;
         boolean drainRequested;
+        long readySentAt = Long.MIN_VALUE;
         long lastHeartbeatSent = Long.MIN_VALUE;
+        long hungSince = Long.MIN_VALUE;
         long requests;
         Integer exitValue;
 
@@ -171,6 +173,8 @@ final class Simulation {
 
         @Override
         public void kill() {
+            Worker w = supervisor.table().find(this);
+            invariants.killed(this, w == null ? null : w.killedBecause);
             if (alive) {
                 at(clock.nanos(), () -> exit(this, 128 + 9));
             }
@@ -279,8 +283,9 @@ final class Simulation {
             }
         } else if (step instanceof Hang h) {
             FakeProcess p = pick(h.pick());
-            if (p != null) {
+            if (p != null && !p.hung) {
                 p.hung = true;
+                p.hungSince = clock.nanos();
             }
         } else if (step instanceof BreakPipe b) {
             FakeProcess p = pick(b.pick());
@@ -331,6 +336,9 @@ final class Simulation {
         for (Event e : batch) {
             note(e instanceof Event.Heartbeat h ? "  event heartbeat from pid " + h.worker().pid() : "  event " + e);
         }
+        if (stalled) {
+            lastStallEnd = clock.nanos();
+        }
         supervisor.turn(batch);
         invariants.afterTurn();
         stalled = false;
@@ -340,6 +348,9 @@ final class Simulation {
     boolean afterStall() {
         return stalled;
     }
+
+    /** The time of the last turn that followed a stall or a jump. */
+    long lastStallEnd = Long.MIN_VALUE;
 
     /** Moves time forward, running what the world does meanwhile. */
     private void advance(long nanos) {
@@ -417,6 +428,7 @@ final class Simulation {
             return;
         }
         p.ready = true;
+        p.readySentAt = clock.nanos();
         emit(new Event.Ready(p, new ControlMessage.Ready(p.pid, p.slot, p.generation, List.of("127.0.0.1:3000"))));
         heartbeat(p);
         if (p.drainRequested) {
@@ -432,7 +444,7 @@ final class Simulation {
                 p.lastHeartbeatSent = clock.nanos();
                 emit(new Event.Heartbeat(p, new WorkerStats(p.pid, p.slot, p.generation,
                         (clock.nanos() - p.spawnedAt) / MS, 1, p.requests / 10, p.requests, p.requests * 6,
-                        p.requests * 8, 0)));
+                        p.requests * 8, 0), clock.nanos()));
                 heartbeat(p);
             }
         });

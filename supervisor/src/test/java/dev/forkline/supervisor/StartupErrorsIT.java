@@ -25,6 +25,7 @@ class StartupErrorsIT {
             FORKLINE_MAX_LINE        | 1     | FORKLINE_MAX_LINE=1 is invalid: expected an integer from 16 to 16777216
             FORKLINE_LOG_LEVEL       | loud  | FORKLINE_LOG_LEVEL=loud is invalid: expected one of debug, info, warn, error
             FORKLINE_CONFIG          | /nonexistent.json | FORKLINE_CONFIG=/nonexistent.json is invalid: expected a readable
+            FORKLINE_HEARTBEAT_INTERVAL | 6s   | FORKLINE_HEARTBEAT_INTERVAL=6s is invalid: expected at most half of FORKLINE_WORKER_TIMEOUT (10s)
             """)
     void refusesABadValueWithOneLineAndExitCode2(String variable, String value, String message) throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(variable, value))) {

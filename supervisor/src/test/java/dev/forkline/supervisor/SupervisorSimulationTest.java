@@ -48,7 +48,7 @@ class SupervisorSimulationTest {
                 Arbitraries.integers().between(0, 30).map(n -> n * 100),
                 Arbitraries.integers().between(0, 50).map(n -> n * 100))
                 .as((workers, hb, extra, boot, minUptime, drain, shutdown) ->
-                        new Settings(workers, hb, 2 * hb + extra * 100, boot, minUptime, drain, shutdown));
+                        new Settings(workers, hb, Math.max(1000, 2 * hb) + extra * 100, boot, minUptime, drain, shutdown));
     }
 
     static Arbitrary<Simulation.GenerationFate> firstGeneration() {
