@@ -7,11 +7,14 @@ package dev.forkline.supervisor;
  * <pre>
  * STARTING ──all slots ready──▶ RUNNING ◀──done or abandoned──┐
  *    │                            │ └──HUP, POST /reload──▶ RELOADING
- *    └──────────INT, TERM, stop, boot error──────────┴─────────────┴──▶ STOPPING ──none left──▶ STOPPED
+ *    └──INT, TERM, stop, boot error──┴──INT, TERM, stop────────┴──▶ STOPPING ──none left──▶ STOPPED
  * </pre>
  */
 enum Phase {
-    /** The first workers are booting; a boot error here halts (a respawn would fail the same way). */
+    /**
+     * The first workers are booting: a boot error here halts (a respawn would fail the same way),
+     * and a reload is refused.
+     */
     STARTING,
     /** Every slot has had a ready worker; crashes are respawned. */
     RUNNING,
@@ -24,7 +27,7 @@ enum Phase {
 
     boolean mayBecome(Phase next) {
         return switch (this) {
-            case STARTING -> next == RUNNING || next == RELOADING || next == STOPPING;
+            case STARTING -> next == RUNNING || next == STOPPING;
             case RUNNING -> next == RELOADING || next == STOPPING;
             case RELOADING -> next == RUNNING || next == STOPPING;
             case STOPPING -> next == STOPPED;

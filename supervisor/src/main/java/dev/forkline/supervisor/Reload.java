@@ -73,11 +73,6 @@ final class Reload {
         return current;
     }
 
-    /** What new slots start: the reload's generation while one is under way. */
-    Generation forNewSlots() {
-        return inProgress != null ? inProgress.target : current;
-    }
-
     boolean underWay() {
         return inProgress != null;
     }

@@ -20,13 +20,16 @@ final class RespawnPolicy {
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
     /** Why a worker is respawned; each is exported from the start, at 0 (Prometheus practice). */
-    static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "out_of_memory", "exit");
+    static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "boot_error",
+            "out_of_memory", "exit");
 
     /** What an unexpected exit calls for. */
     enum Verdict {
-        /** The worker could not boot: a respawn would fail the same way. */
-        BOOT_ERROR,
-        /** A crash: the slot gets a new worker, after the crash-loop delay if it died young. */
+        /** A boot error of the first start: a respawn would fail the same way, the server stops. */
+        HALT,
+        /** A boot error of a reload's new generation: the reload stops, the old workers keep serving. */
+        ABANDON_RELOAD,
+        /** The slot gets a new worker, after the crash-loop delay if the last one died young. */
         RESPAWN
     }
 
@@ -49,24 +52,49 @@ final class RespawnPolicy {
     /**
      * A worker of a slot (serving or incoming) exited while the supervisor runs. Exit codes 2 and 4
      * are the worker's "cannot boot" (bad configuration, port, transport; Gunicorn's
-     * {@code WORKER_BOOT_ERROR}). Not 3: HotSpot exits with 3 under {@code -XX:+ExitOnOutOfMemoryError},
-     * and such a worker must be respawned.
+     * {@code WORKER_BOOT_ERROR}), but only from a worker that never sent {@code ready}: after that,
+     * a 2 or a 4 is the application's own {@code System.exit}, a crash. Not 3: HotSpot exits with 3
+     * under {@code -XX:+ExitOnOutOfMemoryError}, and such a worker must be respawned.
+     *
+     * <p>A boot error halts only during the first start: later its generation has booted before
+     * (a respawn may work: a port held a moment by someone else, a file being replaced), and it is
+     * retried with the crash-loop delay while the other workers serve. One of a reload's new
+     * generation abandons the reload.
      */
-    Verdict judge(Worker w, int exitValue, Duration minUptime) {
-        // 2 and 4 mean "cannot boot" only from a worker that never became ready; from a ready one
-        // (an application calling System.exit(2)) they are a crash like any other, and it is respawned.
-        if ((exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG) && !w.wasReady) {
-            return Verdict.BOOT_ERROR;
+    Verdict judge(Worker w, int exitValue, Phase phase, Duration minUptime) {
+        boolean bootError = !w.wasReady && (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG);
+        if (bootError && w.role == Role.INCOMING) {
+            return Verdict.ABANDON_RELOAD;
         }
-        String cause = reason(w, exitValue);
+        if (bootError && phase == Phase.STARTING) {
+            LOG.error("boot_error").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
+                    .with("reason", bootFailure(w, exitValue)).with("halt", true)
+                    .log(w.name() + " could not boot: " + bootFailure(w, exitValue)
+                            + "; halting (a respawn would fail the same way)");
+            return Verdict.HALT;
+        }
+        String cause = bootError ? "boot_error" : reason(w, exitValue);
         restartsByReason.merge(cause, 1L, Long::sum);
-        LOG.warn("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                .with("role", w.role.label()).with("exit", ExitCodes.describe(exitValue)).with("expected", false)
-                .with("cause", cause)
-                .log(w.name() + " exited unexpectedly with " + ExitCodes.describe(exitValue)
-                        + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
+        if (bootError) {
+            LOG.error("boot_error").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
+                    .with("reason", bootFailure(w, exitValue)).with("halt", false)
+                    .log(w.name() + " could not boot: " + bootFailure(w, exitValue) + "; generation "
+                            + w.generationNumber() + " booted before, so it is started again");
+        } else {
+            LOG.warn("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
+                    .with("role", w.role.label()).with("exit", ExitCodes.describe(exitValue)).with("expected", false)
+                    .with("cause", cause)
+                    .log(w.name() + " exited unexpectedly with " + ExitCodes.describe(exitValue)
+                            + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
+        }
         scheduleRespawn(table.slot(w.slot), w, minUptime);
         return Verdict.RESPAWN;
+    }
+
+    /** Why a worker could not boot: its {@code fatal} reason, or how it exited. */
+    static String bootFailure(Worker w, int exitValue) {
+        return w.fatalReason != null ? w.fatalReason
+                : "exited with " + ExitCodes.describe(exitValue) + " before it was ready";
     }
 
     private static String reason(Worker w, int exitValue) {
@@ -103,14 +131,15 @@ final class RespawnPolicy {
         return now - slot.respawnAtNanos >= 0;
     }
 
-    /** Starts a serving worker in every slot that has none and whose delay is over. */
-    void spawnMissing(Generation duringReload) {
+    /**
+     * Starts a serving worker in every slot that has none and whose delay is over, with the slot's
+     * own generation: during a reload, a slot not yet replaced gets its old generation back (known
+     * to boot), and the reload replaces it in its turn.
+     */
+    void spawnMissing() {
         long now = clock.nanos();
         for (WorkerTable.Slot slot : table.slots()) {
             if (table.serving(slot.index) == null && table.incoming(slot.index) == null && due(slot, now)) {
-                if (duringReload != null) {
-                    slot.generation = duringReload;
-                }
                 spawn(slot);
             }
         }

@@ -45,7 +45,7 @@ final class Supervisor implements Event.Handler {
     }
 
     void start() {
-        respawn.spawnMissing(null);
+        respawn.spawnMissing();
     }
 
     /**
@@ -70,7 +70,7 @@ final class Supervisor implements Event.Handler {
             case STARTING, RUNNING, RELOADING -> {
                 watchdog.check();
                 reload.advance();
-                respawn.spawnMissing(reload.underWay() ? reload.forNewSlots() : null);
+                respawn.spawnMissing();
             }
             case STOPPING -> shutdown.tick();
             case STOPPED -> { }
@@ -243,17 +243,10 @@ final class Supervisor implements Event.Handler {
             shutdown.exited(w, how);
             return;
         }
-        switch (respawn.judge(w, e.exitValue(), reload.current().config().minUptime())) {
-            case BOOT_ERROR -> {
-                String reason = w.fatalReason != null ? w.fatalReason : "exited with " + how + " before it was ready";
-                if (w.role == Role.INCOMING && reload.underWay()) {
-                    reload.abandon(w.name() + " of generation " + w.generationNumber() + " could not boot: " + reason);
-                } else {
-                    LOG.error("boot_error").with("slot", w.slot).with("pid", w.pid).with("reason", reason)
-                            .log(w.name() + " could not boot: " + reason + "; halting (a respawn would fail the same way)");
-                    stop("a worker boot error", e.exitValue());
-                }
-            }
+        switch (respawn.judge(w, e.exitValue(), phase, reload.current().config().minUptime())) {
+            case HALT -> stop("a worker boot error", e.exitValue());
+            case ABANDON_RELOAD -> reload.abandon(w.name() + " of generation " + w.generationNumber()
+                    + " could not boot: " + RespawnPolicy.bootFailure(w, e.exitValue()));
             case RESPAWN -> {
                 if (w.role == Role.INCOMING) {
                     reload.incomingFailed();
@@ -269,6 +262,11 @@ final class Supervisor implements Event.Handler {
         }
         if (reload.underWay()) {
             return reload.join(why, waiter);
+        }
+        if (phase == Phase.STARTING) {
+            // Its boot errors still halt, and a reload would mix a second generation into that.
+            throw new Event.Refused("the supervisor is still starting (" + table.readyCount() + " of " + table.size()
+                    + " workers ready); reload once it runs, or restart it");
         }
         Generation next = reload.begin(why, waiter);
         transition(Phase.RELOADING);
@@ -289,7 +287,7 @@ final class Supervisor implements Event.Handler {
         if (workers != table.size()) {
             LOG.info("scaled").with("from", table.size()).with("to", workers).with("trigger", why)
                     .log(why + ": scaling from " + table.size() + " to " + workers + " workers");
-            table.resize(workers, reload.forNewSlots());
+            table.resize(workers, reload.current());
             readyAnnounced = false;
         }
     }

@@ -136,6 +136,18 @@ final class WorkerTable {
         return null;
     }
 
+    /** Slots whose serving worker is ready. */
+    int readyCount() {
+        int n = 0;
+        for (Slot s : slots) {
+            Worker w = serving(s.index);
+            if (w != null && w.state == Worker.State.READY) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     List<Worker> withRole(Role role) {
         List<Worker> found = new ArrayList<>();
         for (Worker w : workers.values()) {

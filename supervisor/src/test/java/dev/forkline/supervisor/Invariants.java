@@ -1,7 +1,10 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.os.ExitCodes;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,8 +17,20 @@ final class Invariants {
     /** Since when (the first turn that saw it) each slot has had neither a serving nor an incoming worker. */
     private final Map<Integer, Long> emptySince = new HashMap<>();
 
+    /** What the turn being checked started from. */
+    private Phase phaseBefore;
+    private List<Event> batch = List.of();
+    private final List<Worker> servingBefore = new ArrayList<>();
+
     Invariants(Simulation sim) {
         this.sim = sim;
+    }
+
+    void beforeTurn(List<Event> events) {
+        phaseBefore = sim.supervisor.phase();
+        batch = events;
+        servingBefore.clear();
+        servingBefore.addAll(sim.supervisor.table().withRole(Role.SERVING));
     }
 
     void afterTurn() {
@@ -25,6 +40,8 @@ final class Invariants {
         everyWorkerIsAProcessAndEveryProcessAWorker(table);
         emptySlotsAreRefilledWithinTheBackoff(table, phase);
         hungWorkersAreKilledInTime(table, phase);
+        haltsOnlyOnABootErrorOfTheFirstStart(phase);
+        aReloadThatCannotBootLeavesThePreviousGenerationServing(table);
         sim.supervisor.snapshot(); // the admin API's view can always be built
     }
 
@@ -120,6 +137,54 @@ final class Invariants {
                 long since = Math.max(Math.max(p.readySentAt, p.lastHeartbeatSent), sim.lastStallEnd);
                 check(now - since <= bound, "a hung worker is killed within the worker timeout: " + p + " silent for "
                         + (now - since) / Simulation.MS + " ms");
+            }
+        }
+    }
+
+    /** A worker that exits with 2 or 4 without ever having sent ready could not boot. */
+    private static boolean bootError(Event e) {
+        return e instanceof Event.Exited x && (x.exitValue() == ExitCodes.BOOT || x.exitValue() == ExitCodes.CONFIG)
+                && !((Simulation.FakeProcess) x.worker()).ready;
+    }
+
+    /**
+     * The server halts (stops with exit code 2 or 4) only on a boot error of a serving worker during
+     * the first start: later, the same generation booted before, so a respawn may work; a worker
+     * that was ready and then exits 2 or 4 (an application's System.exit(2)) crashed.
+     */
+    private void haltsOnlyOnABootErrorOfTheFirstStart(Phase phase) {
+        boolean stopped = phase == Phase.STOPPING || phase == Phase.STOPPED;
+        boolean stoppedBefore = phaseBefore == Phase.STOPPING || phaseBefore == Phase.STOPPED;
+        if (stopped && !stoppedBefore && sim.supervisor.exitCode() != ExitCodes.OK) {
+            check(phaseBefore == Phase.STARTING && batch.stream().anyMatch(Invariants::bootError),
+                    "the server halts only on a boot error of the first start (it was " + phaseBefore
+                            + "; events " + batch + ")");
+        }
+    }
+
+    /**
+     * A boot error of a reload's new generation never halts the server and leaves every worker of
+     * the previous generation serving.
+     */
+    private void aReloadThatCannotBootLeavesThePreviousGenerationServing(WorkerTable table) {
+        for (Event e : batch) {
+            if (!bootError(e)) {
+                continue;
+            }
+            Simulation.FakeProcess p = (Simulation.FakeProcess) ((Event.Exited) e).worker();
+            boolean newGeneration = servingBefore.stream().anyMatch(w -> w.generationNumber() < p.generation);
+            if (!newGeneration) {
+                continue;
+            }
+            check(sim.supervisor.exitCode() == ExitCodes.OK, "a boot error of a reload's generation never halts");
+            for (Worker w : servingBefore) {
+                Simulation.FakeProcess q = (Simulation.FakeProcess) w.handle;
+                boolean leftByItself = batch.stream().anyMatch(x -> x instanceof Event.Exited ex && ex.worker() == q)
+                        || w.killedBecause != null;
+                if (w.generationNumber() < p.generation && !leftByItself && sim.supervisor.phase() != Phase.STOPPING) {
+                    check(table.find(q) != null && w.role == Role.SERVING,
+                            "a boot error of a reload's generation leaves the previous generation serving: " + q);
+                }
             }
         }
     }

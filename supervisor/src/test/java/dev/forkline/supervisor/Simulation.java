@@ -339,6 +339,7 @@ final class Simulation {
         if (stalled) {
             lastStallEnd = clock.nanos();
         }
+        invariants.beforeTurn(batch);
         supervisor.turn(batch);
         invariants.afterTurn();
         stalled = false;

@@ -53,4 +53,65 @@ class SupervisorRegressionTest {
         Simulation sim = run(settings(1), new Simulation.Jump(6), new Simulation.Wait(3));
         assertThat(sim.processes).hasSize(1);
     }
+
+    // ---- issue 10, defect 1: a respawn during a reload could halt the whole server ----
+
+    static Simulation.SetNextConfig nextCannotBoot() {
+        return new Simulation.SetNextConfig(new Simulation.NextConfig(Simulation.NextConfig.Kind.CANNOT_BOOT, 0));
+    }
+
+    @Test
+    void aWorkerOfTheOldGenerationThatDiesDuringAReloadIsRespawnedWithItsOwnGeneration() {
+        // Slot 1's worker dies while the reload to a generation that cannot boot is under way. It
+        // used to be respawned with the new generation in the serving position; its boot error
+        // then halted the server.
+        Simulation sim = run(settings(2), new Simulation.Wait(3), nextCannotBoot(), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Crash(1, 128 + 9), new Simulation.Wait(10));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.processes).filteredOn(p -> p.slot == 1 && p.generation == 1).hasSize(2);
+    }
+
+    @Test
+    void aSlotAddedDuringAReloadStartsWithTheRunningGeneration() {
+        Simulation sim = run(settings(1), new Simulation.Wait(3), nextCannotBoot(), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Signal(Event.Sig.TTIN), new Simulation.Wait(10));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.processes).filteredOn(p -> p.slot == 1).first().matches(p -> p.generation == 1);
+    }
+
+    @Test
+    void aWorkerThatWasReadyAndExitsWithTwoIsRespawnedNotAHalt() {
+        // An application's System.exit(2) after ready is a crash, not a configuration error.
+        Simulation sim = run(settings(1), new Simulation.Wait(3), new Simulation.Crash(0, 2), new Simulation.Wait(5));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.processes).hasSize(2);
+        assertThat(sim.supervisor.snapshot().restartsByReason()).containsEntry("crash", 1L);
+    }
+
+    @Test
+    void aBootErrorOfARespawnAfterTheFirstStartIsRetriedNotAHalt() {
+        // The generation booted before: the next start may work (a port briefly taken, a file
+        // being replaced), so it is retried with the crash-loop delay while the others serve.
+        Simulation sim = run(settings(2), GenerationFate.NORMAL,
+                List.of(Fate.boots(50), Fate.boots(50), new Fate(Fate.Kind.BOOT_ERROR, 50, 4, 0), Fate.boots(50)),
+                new Simulation.Wait(3), new Simulation.Crash(0, 128 + 9), new Simulation.Wait(10));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.processes).hasSize(4);
+        assertThat(sim.supervisor.snapshot().restartsByReason()).containsEntry("boot_error", 1L);
+    }
+
+    @Test
+    void aBootErrorAtTheFirstStartHaltsWithTheWorkersCode() {
+        Simulation sim = run(settings(2), GenerationFate.CANNOT_BOOT, List.of(Fate.boots(50)), new Simulation.Wait(5));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.STOPPED);
+        assertThat(sim.supervisor.exitCode()).isEqualTo(4);
+    }
+
+    @Test
+    void aReloadThatCannotBootIsAbandonedAndTheOldWorkersKeepServing() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), nextCannotBoot(), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Wait(10));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.processes).filteredOn(p -> p.generation == 1).hasSize(2).allMatch(p -> p.exitValue == 0);
+    }
 }
