@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Reload {
     private static final Log LOG = Log.get(Reload.class);
-    /** A reload whose new workers crash this many times in a row at start is abandoned. */
+    /** A reload whose new workers crash this many times in a row at start (no ready one between) is abandoned. */
     static final int ATTEMPTS = 3;
 
     /** Reads the configuration again, for a reload. */
@@ -33,6 +33,7 @@ final class Reload {
         final Generation target;
         final long startedNanos;
         final List<CompletableFuture<String>> waiters = new ArrayList<>();
+        /** Starts of new workers that failed before ready, in a row: a ready one resets it. */
         int failedStarts;
 
         InProgress(Generation target, long startedNanos) {
@@ -50,6 +51,7 @@ final class Reload {
     private int newest;
     private InProgress inProgress;
     private long started;
+    private Snapshot.LastReload last;
 
     /**
      * Starts with generation 1 of {@code config}, taking its copy of the application.
@@ -77,9 +79,43 @@ final class Reload {
         return inProgress != null;
     }
 
-    /** The generation the status reports. */
+    /**
+     * The generation the status reports: the one the supervisor runs. A reload's new generation
+     * takes its place only once every slot runs it, and an abandoned one never does.
+     */
     int reported() {
-        return inProgress != null ? inProgress.target.number() : newest;
+        return current.number();
+    }
+
+    /**
+     * With no reload under way, when every slot runs one generation (after a reload abandoned half
+     * way, the slots still on the old one were scaled away), that is the one the supervisor runs.
+     */
+    void settle() {
+        if (inProgress != null || table.size() == 0) {
+            return;
+        }
+        Generation g = table.slot(0).generation;
+        if (g != current && table.slots().stream().allMatch(s -> s.generation == g)) {
+            current = g;
+            dev.forkline.logging.Logs.setLevel(current.config().logLevel());
+            LOG.info("generation_settled").with("generation", g.number())
+                    .log("every slot runs generation " + g.number() + " now");
+        }
+    }
+
+    /** The generation a reload under way moves to, 0 when none is. */
+    int target() {
+        return inProgress != null ? inProgress.target.number() : 0;
+    }
+
+    /** How the last reload ended; null before the first. */
+    Snapshot.LastReload last() {
+        return last;
+    }
+
+    private void ended(int generation, String outcome, String reason) {
+        last = new Snapshot.LastReload(generation, outcome, reason, clock.epochMillis());
     }
 
     /** Reloads started since the supervisor started. */
@@ -149,8 +185,9 @@ final class Reload {
         return next;
     }
 
-    private static Event.Refused refuse(String message) {
+    private Event.Refused refuse(String message) {
         LOG.error("reload_refused").with("reason", message).log(message);
+        ended(0, "refused", message);
         return new Event.Refused(message);
     }
 
@@ -199,6 +236,7 @@ final class Reload {
         Worker old = table.serving(slot.index);
         table.assign(incoming, Role.SERVING);
         slot.generation = incoming.generation;
+        inProgress.failedStarts = 0;
         if (old != null) {
             table.retire(old, "replaced by pid " + incoming.pid + " of generation " + incoming.generationNumber());
         }
@@ -224,6 +262,7 @@ final class Reload {
                 .log("reload to generation " + current.number() + " complete in " + ms + " ms");
         String body = "{\"reloaded\":true,\"generation\":" + current.number() + ",\"millis\":" + ms + "}";
         inProgress.waiters.forEach(w -> w.complete(body));
+        ended(current.number(), "completed", "");
         inProgress = null;
     }
 
@@ -238,6 +277,7 @@ final class Reload {
             w.kill("reload abandoned");
             table.assign(w, Role.RETIRING);
         }
+        ended(inProgress.target.number(), "abandoned", why);
         inProgress = null;
     }
 
@@ -261,11 +301,15 @@ final class Reload {
         apps.close();
     }
 
-    /** The supervisor stops: whoever waits for the reload is told so. */
+    /** The supervisor stops: whoever waits for the reload is told so; the incoming worker drains with the rest. */
     void cancel(String why) {
         if (inProgress != null) {
+            for (Worker w : table.withRole(Role.INCOMING)) {
+                table.assign(w, Role.RETIRING);
+            }
             Event.Refused refused = new Event.Refused(why);
             inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
+            ended(inProgress.target.number(), "abandoned", why);
             inProgress = null;
         }
     }

@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * @param workers every live worker: serving ones, ones starting for a reload, ones draining
  * @param restartsByReason respawns since start by cause (crash, signal, hung, boot_timeout, out_of_memory, exit)
  * @param exited counters of workers that have exited (their last heartbeat), so totals never go back
- * @param reload how far the reload under way is; null when none is
- * @param events the supervisor's recent events, oldest first ({@link Timeline})
+ * @param reloadingTo the generation a reload under way moves to, 0 when none is
+ * @param lastReload how the last reload ended, null before the first
  */
 record Snapshot(
         long pid,
@@ -32,11 +32,18 @@ record Snapshot(
         long reloads,
         Totals exited,
         String listen,
-        ReloadProgress reload,
-        List<Timeline.Entry> events) {
+        int reloadingTo,
+        LastReload lastReload) {
 
-    /** A reload under way: {@code done} of {@code slots} slots run {@code generation} (the views: "reloading 2/4"). */
-    record ReloadProgress(int generation, int done, int slots) {
+    /**
+     * How the last reload ended, for the status and for {@code forkline reload}'s failure.
+     *
+     * @param generation the generation it moved (or tried to move) to; 0 when it was refused before
+     *     one was made
+     * @param outcome {@code completed}, {@code abandoned} (new workers could not start, or a stop) or
+     *     {@code refused} (the configuration could not be read, or would move the listener)
+     */
+    record LastReload(int generation, String outcome, String reason, long epochMillis) {
     }
 
     /** One worker as the admin API shows it. */
@@ -52,8 +59,7 @@ record Snapshot(
             String lastExit,
             /** -1 before the first heartbeat */
             long heartbeatAgeMillis,
-            WorkerStats stats,
-            Rates rates) {
+            WorkerStats stats) {
     }
 
     /** Counters summed over workers. */
@@ -91,7 +97,7 @@ record Snapshot(
         return new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), phase.label(), reload.reported(), table.size(),
                 List.copyOf(views), List.copyOf(notReady), respawn.restartsByReason(), reload.count(),
-                table.exited(), table.listen(config));
+                table.exited(), table.listen(config), reload.target(), reload.last());
     }
 
     /** Ready: every slot has a ready worker (Kubernetes readiness, /healthz). */

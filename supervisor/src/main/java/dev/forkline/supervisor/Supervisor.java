@@ -116,6 +116,7 @@ final class Supervisor implements Event.Handler {
         if (phase == Phase.RELOADING && !reload.underWay()) {
             transition(Phase.RUNNING);
         }
+        reload.settle();
         if (phase == Phase.STOPPING && table.noneAlive()) {
             transition(Phase.STOPPED);
             shutdown.finished();

@@ -31,7 +31,24 @@ final class Invariants {
         batch = events;
         servingBefore.clear();
         servingBefore.addAll(sim.supervisor.table().withRole(Role.SERVING));
+        lastReloadBefore = sim.supervisor.snapshot().lastReload();
+        for (Event e : events) {
+            Worker w = e instanceof Event.Exited x ? sim.supervisor.table().find(x.worker())
+                    : e instanceof Event.Ready r ? sim.supervisor.table().find(r.worker()) : null;
+            if (w == null || w.role != Role.INCOMING) {
+                continue;
+            }
+            if (e instanceof Event.Ready) {
+                failedStartsInARow.put(w.generationNumber(), 0);
+            } else if (!bootError(e)) {
+                failedStartsInARow.merge(w.generationNumber(), 1, Integer::sum);
+            }
+        }
     }
+
+    /** Starts of a reload's new workers that failed before ready, in a row, by generation. */
+    private final Map<Integer, Integer> failedStartsInARow = new HashMap<>();
+    private Snapshot.LastReload lastReloadBefore;
 
     void afterTurn() {
         WorkerTable table = sim.supervisor.table();
@@ -42,6 +59,8 @@ final class Invariants {
         hungWorkersAreKilledInTime(table, phase);
         haltsOnlyOnABootErrorOfTheFirstStart(phase);
         aReloadThatCannotBootLeavesThePreviousGenerationServing(table);
+        theReportedGenerationRuns(table);
+        aReloadIsAbandonedOnlyAfterFailedStartsInARow();
         sim.supervisor.snapshot(); // the admin API's view can always be built
     }
 
@@ -186,6 +205,27 @@ final class Invariants {
                             "a boot error of a reload's generation leaves the previous generation serving: " + q);
                 }
             }
+        }
+    }
+
+    /**
+     * The generation the status reports is one that runs: some slot holds it (its worker runs it,
+     * or its next respawn will). During a reload that is the old one until every slot has moved.
+     */
+    private void theReportedGenerationRuns(WorkerTable table) {
+        int reported = sim.supervisor.snapshot().generation();
+        check(table.slots().stream().anyMatch(s -> s.generation.number() == reported),
+                "the reported generation (" + reported + ") is one that runs");
+    }
+
+    /** A reload is abandoned for failed starts only after {@link Reload#ATTEMPTS} of them in a row. */
+    private void aReloadIsAbandonedOnlyAfterFailedStartsInARow() {
+        Snapshot.LastReload last = sim.supervisor.snapshot().lastReload();
+        if (last != null && last != lastReloadBefore && last.outcome().equals("abandoned")
+                && last.reason().contains("failed to start")) {
+            check(failedStartsInARow.getOrDefault(last.generation(), 0) >= Reload.ATTEMPTS,
+                    "a reload is abandoned only after " + Reload.ATTEMPTS + " failed starts in a row (generation "
+                            + last.generation() + " had " + failedStartsInARow.getOrDefault(last.generation(), 0) + ")");
         }
     }
 

@@ -114,4 +114,35 @@ class SupervisorRegressionTest {
         assertThat(sim.supervisor.exitCode()).isZero();
         assertThat(sim.processes).filteredOn(p -> p.generation == 1).hasSize(2).allMatch(p -> p.exitValue == 0);
     }
+
+    // ---- issue 10, defect 3: the reported generation, and failed starts "in a row" ----
+
+    @Test
+    void theReportedGenerationIsTheRunningOneUntilTheReloadCompletes() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(1));
+        assertThat(sim.supervisor.snapshot().generation()).isEqualTo(1); // after SIGTERM, the reload never completed
+    }
+
+    @Test
+    void anAbandonedReloadReportsTheGenerationStillRunningAndWhy() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), nextCannotBoot(), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Wait(10));
+        Snapshot s = sim.supervisor.snapshot();
+        assertThat(s.generation()).isEqualTo(1);
+        assertThat(s.lastReload().generation()).isEqualTo(2);
+        assertThat(s.lastReload().outcome()).isEqualTo("abandoned");
+        assertThat(s.lastReload().reason()).contains("could not boot: cannot listen (simulated)");
+    }
+
+    @Test
+    void startsThatFailAndSucceedInTurnDoNotAbandonAReload() {
+        // Each of three slots' new worker crashes once at start, then boots: three failed starts,
+        // but never two in a row. They used to be counted since the reload began.
+        Fate crash = new Fate(Fate.Kind.CRASHES_AT_START, 50, 1, 0);
+        Simulation sim = run(settings(3), GenerationFate.NORMAL,
+                List.of(Fate.boots(50), Fate.boots(50), Fate.boots(50), crash, Fate.boots(50), crash, Fate.boots(50),
+                        crash, Fate.boots(50)),
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(30));
+        assertThat(sim.supervisor.snapshot().lastReload().outcome()).isEqualTo("completed");
+    }
 }
