@@ -67,6 +67,29 @@ public final class LineReader {
         }
     }
 
+    /**
+     * After a {@link LineTooLongException}: discards the rest of that line, through its LF, without
+     * buffering it, so that reading can go on with the next line. Returns false at end of stream.
+     */
+    public boolean skipLine() throws IOException {
+        line.reset();
+        while (true) {
+            if (pos == limit) {
+                limit = in.read(buf, 0, buf.length);
+                pos = 0;
+                if (limit <= 0) {
+                    limit = 0;
+                    return false;
+                }
+            }
+            while (pos < limit) {
+                if (buf[pos++] == '\n') {
+                    return true;
+                }
+            }
+        }
+    }
+
     private String finish() throws LineTooLongException {
         byte[] bytes = line.toByteArray();
         int len = bytes.length;

@@ -185,12 +185,29 @@ final class ProcessLauncher implements Launcher {
         return worker;
     }
 
-    /** Reads a worker's messages until EOF and turns each into an event. */
+    /**
+     * Reads a worker's messages until EOF and turns each into an event. A line that is too long or
+     * not a message is logged and skipped, and reading goes on: a reader that stopped would leave
+     * the worker blocked on a full pipe, its heartbeats stuck, and get it killed as hung.
+     */
     static void readControlChannel(InputStream in, WorkerHandle worker, String name, Consumer<Event> events) {
         LineReader reader = new LineReader(in, ControlCodec.MAX_LINE);
         try {
-            String line;
-            while ((line = reader.readLine()) != null) {
+            while (true) {
+                String line;
+                try {
+                    line = reader.readLine();
+                } catch (LineReader.LineTooLongException e) {
+                    LOG.warn("bad_control_line").with("pid", worker.pid()).with("problem", e.getMessage())
+                            .log(name + " sent a control line " + e.getMessage() + ": skipped");
+                    if (!reader.skipLine()) {
+                        return;
+                    }
+                    continue;
+                }
+                if (line == null) {
+                    return;
+                }
                 try {
                     events.accept(event(worker, ControlCodec.decode(line)));
                 } catch (ControlCodec.MalformedMessageException e) {
