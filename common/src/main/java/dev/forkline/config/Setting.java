@@ -20,7 +20,9 @@ import java.util.stream.Collectors;
 public enum Setting {
     // supervisor
     WORKERS("FORKLINE_WORKERS", "auto"),
-    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "10s"),
+    // Above the drain timeout, so that at the defaults a worker always gets its whole drain and a
+    // moment to exit (close Vert.x, up to 1 s) before SIGKILL.
+    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "12s"),
     WORKER_TIMEOUT("FORKLINE_WORKER_TIMEOUT", "10s"),
     BOOT_TIMEOUT("FORKLINE_BOOT_TIMEOUT", "30s"),
     MIN_UPTIME("FORKLINE_MIN_UPTIME", "5s"),

@@ -24,6 +24,15 @@ class SettingTest {
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
     }
 
+    @Test
+    void theDefaultShutdownTimeoutLeavesTheWorkersTheirWholeDrainTimeout() {
+        // Issue 10, defect 5: both were 10 s, so at the defaults a drain and the SIGKILL raced.
+        Map<String, String> defaults = Map.of();
+        Duration drain = Setting.DRAIN_TIMEOUT.duration(defaults, Duration.ZERO, Duration.ofHours(1));
+        Duration shutdown = Setting.SHUTDOWN_TIMEOUT.duration(defaults, Duration.ZERO, Duration.ofHours(1));
+        assertThat(shutdown).isGreaterThanOrEqualTo(drain.plusSeconds(2));
+    }
+
     @ParameterizedTest(name = "{0} = {1} ms")
     @CsvSource({"30, 30000", "0.5, 500", "500ms, 500", "2s, 2000", "5m, 300000", "1h, 3600000", " 7 , 7000", "1.25s, 1250"})
     void readsDurationsInSecondsOrWithAUnit(String raw, long millis) {

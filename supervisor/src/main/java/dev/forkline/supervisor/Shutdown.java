@@ -5,12 +5,15 @@ import dev.forkline.logging.Log;
 import dev.forkline.os.ExitCodes;
 import dev.forkline.protocol.ControlMessage;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The stop (INT/TERM, POST /stop, a boot error): every worker gets {@code drain} over its stdin
  * (SIGTERM if the pipe is broken: commands first, signals as the fallback, as in nginx); at
  * FORKLINE_SHUTDOWN_TIMEOUT the stragglers get SIGKILL. A second INT/TERM sends {@code stop}.
+ * When every worker has gone it logs who exited how; a stop that had to SIGKILL workers exits
+ * with {@link ExitCodes#STOP_FORCED} instead of 0.
  */
 final class Shutdown {
     private static final Log LOG = Log.get(Shutdown.class);
@@ -21,6 +24,8 @@ final class Shutdown {
     private Duration timeout;
     private long deadline;
     private boolean killedAtDeadline;
+    private int byThemselves;
+    private final List<String> killed = new ArrayList<>();
 
     Shutdown(WorkerTable table, Clock clock) {
         this.table = table;
@@ -60,14 +65,26 @@ final class Shutdown {
 
     /** A worker exited during the stop. */
     void exited(Worker w, String how) {
+        if (w.killedBecause != null) {
+            killed.add(w.name());
+            if (w.killedBecause.equals("shutdown timeout") && exitCode == ExitCodes.OK) {
+                exitCode = ExitCodes.STOP_FORCED;
+            }
+        } else {
+            byThemselves++;
+        }
         LOG.info("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
                 .with("role", w.role.label()).with("exit", how).with("expected", true)
                 .log(w.name() + " exited with " + how);
     }
 
-    /** Every worker is gone. */
+    /** Every worker is gone: the summary. */
     void finished() {
-        LOG.info("stopped").with("exit_code", exitCode).log("all workers stopped; exiting with code " + exitCode);
+        LOG.info("stop_summary").with("exited_by_themselves", byThemselves).with("killed", List.copyOf(killed))
+                .with("exit_code", exitCode)
+                .log("all workers stopped (" + byThemselves + " exited by themselves, "
+                        + (killed.isEmpty() ? "none killed" : killed.size() + " killed: " + String.join(", ", killed))
+                        + "); exiting with code " + exitCode);
     }
 
     int exitCode() {

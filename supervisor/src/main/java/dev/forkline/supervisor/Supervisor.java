@@ -233,6 +233,10 @@ final class Supervisor implements Event.Handler {
         }
         table.remove(w);
         String how = ExitCodes.describe(e.exitValue());
+        if (stopping()) {
+            shutdown.exited(w, how);
+            return;
+        }
         if (w.role == Role.RETIRING) {
             LOG.info("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
                     .with("role", w.role.label()).with("exit", how).with("expected", true)
@@ -240,10 +244,6 @@ final class Supervisor implements Event.Handler {
             return;
         }
         table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + how;
-        if (stopping()) {
-            shutdown.exited(w, how);
-            return;
-        }
         switch (respawn.judge(w, e.exitValue(), phase, reload.current().config().minUptime())) {
             case HALT -> stop("a worker boot error", e.exitValue());
             case ABANDON_RELOAD -> reload.abandon(w.name() + " of generation " + w.generationNumber()

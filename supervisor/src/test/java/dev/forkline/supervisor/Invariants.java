@@ -95,6 +95,12 @@ final class Invariants {
         check(sim.supervisor.phase() == Phase.STOPPED, "the supervisor stops after SIGTERM, within the shutdown timeout");
         check(sim.processes.stream().noneMatch(p -> p.alive), "every spawned process has exited: "
                 + sim.processes.stream().filter(p -> p.alive).toList());
+        int code = sim.supervisor.exitCode();
+        if (code != ExitCodes.BOOT && code != ExitCodes.CONFIG) {
+            boolean forced = sim.processes.stream().anyMatch(p -> "shutdown timeout".equals(p.killedFor));
+            check(code == (forced ? ExitCodes.STOP_FORCED : ExitCodes.OK), "a stop exits with 0, or with "
+                    + ExitCodes.STOP_FORCED + " when it had to SIGKILL workers at the shutdown timeout (exit code " + code + ")");
+        }
         check(sim.supervisor.table().noneAlive() && sim.processes.stream().noneMatch(sim::exitPending),
                 "every spawned process is reaped (its exit handled): " + sim.supervisor.table().live());
     }

@@ -171,10 +171,16 @@ final class Simulation {
             }
         }
 
+        /** Why the supervisor killed it, if it did. */
+        String killedFor;
+
         @Override
         public void kill() {
             Worker w = supervisor.table().find(this);
             invariants.killed(this, w == null ? null : w.killedBecause);
+            if (alive && killedFor == null && w != null) {
+                killedFor = w.killedBecause;
+            }
             if (alive) {
                 at(clock.nanos(), () -> exit(this, 128 + 9));
             }
@@ -217,6 +223,7 @@ final class Simulation {
     private final Map<SupervisorConfig, GenerationFate> generationFates = new IdentityHashMap<>();
     private final List<CompletableFuture<String>> replies = new ArrayList<>();
     private final Deque<Line> trace = new ArrayDeque<>();
+    private final List<dev.forkline.logging.Log.EventRecord> logged = new ArrayList<>();
     private long seq;
     private long nextPid = 1000;
     private int fateIndex;
@@ -486,6 +493,11 @@ final class Simulation {
 
     // ---- diagnostics ----
 
+    /** The events the supervisor logged with this name, in order. */
+    List<dev.forkline.logging.Log.EventRecord> logged(String event) {
+        return logged.stream().filter(e -> e.event().equals(event)).toList();
+    }
+
     /** Keeps the last lines of what happened, for the failure message; formatted only then. */
     void note(String line) {
         trace.addLast(new Line(clock.nanos(), line));
@@ -509,6 +521,9 @@ final class Simulation {
             @Override
             public void publish(LogRecord r) {
                 note("    log " + r.getLevel() + " " + r.getMessage());
+                if (r instanceof dev.forkline.logging.Log.EventRecord e) {
+                    logged.add(e);
+                }
             }
 
             @Override

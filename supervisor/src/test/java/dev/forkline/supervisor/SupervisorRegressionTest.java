@@ -145,4 +145,28 @@ class SupervisorRegressionTest {
                 new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(30));
         assertThat(sim.supervisor.snapshot().lastReload().outcome()).isEqualTo("completed");
     }
+
+    // ---- issue 10, defect 5: a stop that SIGKILLs stragglers ----
+
+    @Test
+    void aStopThatHasToKillAWorkerExitsWithSixAndSaysWhichOne() {
+        // Worker 1's event loop is stuck: it cannot drain, and is killed at the shutdown timeout.
+        Simulation sim = run(settings(2), new Simulation.Wait(3), new Simulation.Hang(1),
+                new Simulation.Signal(Event.Sig.TERM), new Simulation.Wait(15));
+        assertThat(sim.supervisor.exitCode()).isEqualTo(6);
+        var summary = sim.logged("stop_summary");
+        assertThat(summary).hasSize(1);
+        assertThat(summary.get(0).fields()).containsEntry("exited_by_themselves", 1)
+                .containsEntry("killed", List.of("worker 1 pid 1001")).containsEntry("exit_code", 6);
+    }
+
+    @Test
+    void aStopWhereEveryWorkerDrainsExitsWithZero() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.TERM),
+                new Simulation.Wait(15));
+        assertThat(sim.supervisor.exitCode()).isZero();
+        assertThat(sim.logged("stop_summary")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("exited_by_themselves", 2)
+                        .containsEntry("killed", List.of()));
+    }
 }
