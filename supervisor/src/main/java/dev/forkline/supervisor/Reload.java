@@ -25,7 +25,14 @@ final class Reload {
 
     /** Reads the configuration again, for a reload. */
     interface ConfigSource {
-        SupervisorConfig load() throws Exception;
+        Loaded load() throws Exception;
+
+        /**
+         * @param file the FORKLINE_CONFIG file it read, or null when there is none: then nothing can
+         *     have changed (the environment and system properties of a running process are fixed)
+         */
+        record Loaded(SupervisorConfig config, String file) {
+        }
     }
 
     /** A reload in progress: every slot moves to {@code target}, one slot at a time. */
@@ -88,19 +95,22 @@ final class Reload {
     }
 
     /**
-     * With no reload under way, when every slot runs one generation (after a reload abandoned half
-     * way, the slots still on the old one were scaled away), that is the one the supervisor runs.
+     * The supervisor runs the oldest generation any slot holds. That changes without a reload
+     * completing when the slots still on an older one go away: after a reload abandoned half way,
+     * the slots not replaced were scaled away.
      */
     void settle() {
-        if (inProgress != null || table.size() == 0) {
-            return;
+        Generation oldest = null;
+        for (WorkerTable.Slot s : table.slots()) {
+            if (oldest == null || s.generation.number() < oldest.number()) {
+                oldest = s.generation;
+            }
         }
-        Generation g = table.slot(0).generation;
-        if (g != current && table.slots().stream().allMatch(s -> s.generation == g)) {
-            current = g;
+        if (oldest != null && oldest != current && (inProgress == null || oldest != inProgress.target)) {
+            current = oldest;
             dev.forkline.logging.Logs.setLevel(current.config().logLevel());
-            LOG.info("generation_settled").with("generation", g.number())
-                    .log("every slot runs generation " + g.number() + " now");
+            LOG.info("generation_settled").with("generation", current.number())
+                    .log("every slot runs generation " + current.number() + " or newer now");
         }
     }
 
@@ -129,7 +139,7 @@ final class Reload {
      * @throws Event.Refused when the configuration cannot be read or would move the listener
      */
     Generation begin(String why, CompletableFuture<String> waiter) {
-        SupervisorConfig next = readConfig();
+        SupervisorConfig next = readConfig(why);
         Generation target;
         try {
             // The bytes on disk now are what this generation runs, respawns included.
@@ -162,10 +172,20 @@ final class Reload {
         }
     }
 
-    private SupervisorConfig readConfig() {
+    private SupervisorConfig readConfig(String why) {
         SupervisorConfig next;
         try {
-            next = source.load();
+            ConfigSource.Loaded loaded = source.load();
+            next = loaded.config();
+            if (loaded.file() != null) {
+                LOG.info("config_read").with("file", loaded.file())
+                        .log(why + ": read the settings again from FORKLINE_CONFIG=" + loaded.file());
+            } else {
+                LOG.info("config_read").with("file", null)
+                        .log(why + ": no FORKLINE_CONFIG file, so the settings stay as they are (the environment and"
+                                + " system properties of a running process cannot change); new workers run the jar now"
+                                + " on disk");
+            }
         } catch (ConfigException e) {
             throw refuse("reload refused, the configuration is invalid: " + e.getMessage());
         } catch (Exception e) {

@@ -269,10 +269,16 @@ final class Supervisor implements Event.Handler {
             throw new Event.Refused("the supervisor is still starting (" + table.readyCount() + " of " + table.size()
                     + " workers ready); reload once it runs, or restart it");
         }
+        int configured = reload.current().config().workers();
         Generation next = reload.begin(why, waiter);
         transition(Phase.RELOADING);
-        if (next.config().workers() != table.size()) {
-            scale(next.config().workers(), "reloaded configuration");
+        // Scaling (TTIN/TTOU, POST /workers) persists across reloads unless FORKLINE_WORKERS changed.
+        int wanted = next.config().workers();
+        if (wanted != configured) {
+            scale(wanted, "FORKLINE_WORKERS changed from " + configured + " to " + wanted);
+        } else if (wanted != table.size()) {
+            LOG.info("scale_kept").with("workers", table.size()).with("configured", wanted)
+                    .log("FORKLINE_WORKERS is still " + wanted + ": keeping the " + table.size() + " workers set by scaling");
         }
         return next.number();
     }

@@ -89,7 +89,7 @@ final class SupervisorMain {
                     () -> {
                         SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
                         ProcessLauncher.checkJvmOptions(next);
-                        return next;
+                        return new Reload.ConfigSource.Loaded(next, ConfigLoader.configFile());
                     }, apps));
         } catch (ConfigException e) {
             apps.close();

@@ -475,7 +475,10 @@ final class Simulation {
 
     // ---- the configuration source's side ----
 
-    private SupervisorConfig readConfig() {
+    /** The file the simulated configuration comes from. */
+    static final String CONFIG_FILE = "/etc/forkline/forkline.json";
+
+    private Reload.ConfigSource.Loaded readConfig() {
         Map<String, String> values = scenario.settings().values();
         GenerationFate fate = GenerationFate.NORMAL;
         switch (next.kind()) {
@@ -488,7 +491,7 @@ final class Simulation {
         }
         SupervisorConfig config = SupervisorConfig.from(values);
         generationFates.put(config, fate);
-        return config;
+        return new Reload.ConfigSource.Loaded(config, CONFIG_FILE);
     }
 
     // ---- diagnostics ----

@@ -169,4 +169,30 @@ class SupervisorRegressionTest {
                 .satisfies(e -> assertThat(e.fields()).containsEntry("exited_by_themselves", 2)
                         .containsEntry("killed", List.of()));
     }
+
+    // ---- issue 10, defect 6: a reload undid scaling, and did not say what it read ----
+
+    @Test
+    void scalingSurvivesAReloadThatKeepsTheConfiguredWorkerCount() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.TTIN),
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(20));
+        assertThat(sim.supervisor.snapshot().lastReload().outcome()).isEqualTo("completed");
+        assertThat(sim.supervisor.table().size()).isEqualTo(3);
+    }
+
+    @Test
+    void aReloadWhoseConfigurationChangesTheWorkerCountAppliesIt() {
+        Simulation sim = run(settings(2), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.TTIN),
+                new Simulation.SetNextConfig(new Simulation.NextConfig(Simulation.NextConfig.Kind.WORKERS, 1)),
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(20));
+        assertThat(sim.supervisor.table().size()).isEqualTo(1);
+    }
+
+    @Test
+    void aReloadSaysWhichConfigurationFileItRead() {
+        Simulation sim = run(settings(1), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Wait(10));
+        assertThat(sim.logged("config_read")).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("file", Simulation.CONFIG_FILE));
+    }
 }
