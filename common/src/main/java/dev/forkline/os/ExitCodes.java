@@ -31,6 +31,9 @@ public final class ExitCodes {
      */
     public static final int STOP_FORCED = 6;
 
+    /** The exit value of a process killed by SIGKILL, as the JDK reports it (128 + 9). */
+    public static final int KILLED = 128 + 9;
+
     private ExitCodes() {
     }
 

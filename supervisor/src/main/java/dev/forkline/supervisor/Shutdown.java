@@ -63,9 +63,13 @@ final class Shutdown {
         }
     }
 
-    /** A worker exited during the stop. */
-    void exited(Worker w, String how) {
-        if (w.killedBecause != null) {
+    /**
+     * A worker exited during the stop. It was killed if the supervisor sent SIGKILL and that is what
+     * it died of: one that exited by itself just before (its exit was still on its way) was not.
+     */
+    void exited(Worker w, int exitValue) {
+        String how = ExitCodes.describe(exitValue);
+        if (w.killedBecause != null && exitValue == ExitCodes.KILLED) {
             killed.add(w.name());
             if (w.killedBecause.equals("shutdown timeout") && exitCode == ExitCodes.OK) {
                 exitCode = ExitCodes.STOP_FORCED;

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
  * @param exited counters of workers that have exited (their last heartbeat), so totals never go back
  * @param reloadingTo the generation a reload under way moves to, 0 when none is
  * @param lastReload how the last reload ended, null before the first
+ * @param slotTotals counters by slot over every process that held it, exited or alive: they never
+ *     go back when a slot's worker is replaced
  */
 record Snapshot(
         long pid,
@@ -33,7 +35,8 @@ record Snapshot(
         Totals exited,
         String listen,
         int reloadingTo,
-        LastReload lastReload) {
+        LastReload lastReload,
+        Map<Integer, Totals> slotTotals) {
 
     /**
      * How the last reload ended, for the status and for {@code forkline reload}'s failure.
@@ -63,12 +66,24 @@ record Snapshot(
     }
 
     /** Counters summed over workers. */
-    record Totals(long accepted, long requests, long bytesIn, long bytesOut, long httpRequests) {
-        static final Totals ZERO = new Totals(0, 0, 0, 0, 0);
+    record Totals(long accepted, long requests, long bytesIn, long bytesOut, long httpRequests, long resets) {
+        Totals plus(Totals o) {
+            return new Totals(accepted + o.accepted, requests + o.requests, bytesIn + o.bytesIn,
+                    bytesOut + o.bytesOut, httpRequests + o.httpRequests, resets + o.resets);
+        }
+
+        /** Every counter at least the other's: what a counter that never goes back shows. */
+        boolean atLeast(Totals o) {
+            return accepted >= o.accepted && requests >= o.requests && bytesIn >= o.bytesIn
+                    && bytesOut >= o.bytesOut && httpRequests >= o.httpRequests && resets >= o.resets;
+        }
+
+        static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0);
 
         Totals plus(WorkerStats s) {
             return s == null ? this : new Totals(accepted + s.accepted(), requests + s.requests(),
-                    bytesIn + s.bytesIn(), bytesOut + s.bytesOut(), httpRequests + s.httpRequests());
+                    bytesIn + s.bytesIn(), bytesOut + s.bytesOut(), httpRequests + s.httpRequests(),
+                    resets + s.resets());
         }
     }
 
@@ -97,7 +112,8 @@ record Snapshot(
         return new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), phase.label(), reload.reported(), table.size(),
                 List.copyOf(views), List.copyOf(notReady), respawn.restartsByReason(), reload.count(),
-                table.exited(), table.listen(config), reload.target(), reload.last());
+                table.exited(), table.listen(config), reload.target(), reload.last(),
+                Map.copyOf(table.totalsBySlot()));
     }
 
     /** Ready: every slot has a ready worker (Kubernetes readiness, /healthz). */

@@ -234,7 +234,7 @@ final class Supervisor implements Event.Handler {
         table.remove(w);
         String how = ExitCodes.describe(e.exitValue());
         if (stopping()) {
-            shutdown.exited(w, how);
+            shutdown.exited(w, e.exitValue());
             return;
         }
         if (w.role == Role.RETIRING) {

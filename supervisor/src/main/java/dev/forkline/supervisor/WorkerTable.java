@@ -40,6 +40,8 @@ final class WorkerTable {
     private final Clock clock;
     /** Counters of workers that have exited (their last heartbeat), so totals never go back. */
     private Snapshot.Totals exited = Snapshot.Totals.ZERO;
+    /** The same by slot index, kept when a slot is scaled away (if it comes back, it goes on from there). */
+    private final Map<Integer, Snapshot.Totals> exitedBySlot = new java.util.TreeMap<>();
 
     WorkerTable(Launcher launcher, Clock clock) {
         this.launcher = launcher;
@@ -111,10 +113,28 @@ final class WorkerTable {
         w.state = Worker.State.EXITED;
         workers.remove(w.handle);
         exited = exited.plus(w.stats);
+        exitedBySlot.merge(w.slot, Snapshot.Totals.ZERO.plus(w.stats), (a, b) -> a.plus(b));
     }
 
     Snapshot.Totals exited() {
         return exited;
+    }
+
+    /**
+     * Counters by slot: every process that has held the slot, exited or alive, so that a slot's
+     * counters never go back when its worker is respawned or reloaded. For the slots there are and
+     * the slots of workers still alive (one scaled away, draining).
+     */
+    Map<Integer, Snapshot.Totals> totalsBySlot() {
+        Map<Integer, Snapshot.Totals> bySlot = new java.util.TreeMap<>();
+        for (Slot s : slots) {
+            bySlot.put(s.index, exitedBySlot.getOrDefault(s.index, Snapshot.Totals.ZERO));
+        }
+        for (Worker w : workers.values()) {
+            bySlot.merge(w.slot, exitedBySlot.getOrDefault(w.slot, Snapshot.Totals.ZERO).plus(w.stats),
+                    (a, b) -> a.plus(w.stats));
+        }
+        return bySlot;
     }
 
     /** The worker in the slot's serving role, or null. */

@@ -61,7 +61,7 @@ final class Invariants {
         aReloadThatCannotBootLeavesThePreviousGenerationServing(table);
         theReportedGenerationRuns(table);
         aReloadIsAbandonedOnlyAfterFailedStartsInARow();
-        sim.supervisor.snapshot(); // the admin API's view can always be built
+        countersNeverGoBack(sim.supervisor.snapshot());
     }
 
     /**
@@ -97,7 +97,8 @@ final class Invariants {
                 + sim.processes.stream().filter(p -> p.alive).toList());
         int code = sim.supervisor.exitCode();
         if (code != ExitCodes.BOOT && code != ExitCodes.CONFIG) {
-            boolean forced = sim.processes.stream().anyMatch(p -> "shutdown timeout".equals(p.killedFor));
+            boolean forced = sim.processes.stream().anyMatch(p -> "shutdown timeout".equals(p.killedFor)
+                    && p.exitValue == ExitCodes.KILLED);
             check(code == (forced ? ExitCodes.STOP_FORCED : ExitCodes.OK), "a stop exits with 0, or with "
                     + ExitCodes.STOP_FORCED + " when it had to SIGKILL workers at the shutdown timeout (exit code " + code + ")");
         }
@@ -233,6 +234,23 @@ final class Invariants {
                     "a reload is abandoned only after " + Reload.ATTEMPTS + " failed starts in a row (generation "
                             + last.generation() + " had " + failedStartsInARow.getOrDefault(last.generation(), 0) + ")");
         }
+    }
+
+    private final Map<Integer, Snapshot.Totals> lastBySlot = new HashMap<>();
+    private Snapshot.Totals lastTotals = Snapshot.Totals.ZERO;
+
+    /**
+     * The counters the metrics export never go back: the totals, and each slot's, which count every
+     * process that has held the slot (Prometheus' rate() would read a drop as a reset).
+     */
+    private void countersNeverGoBack(Snapshot s) {
+        check(s.totals().atLeast(lastTotals), "the totals never go back: " + lastTotals + " then " + s.totals());
+        lastTotals = s.totals();
+        s.slotTotals().forEach((slot, t) -> {
+            Snapshot.Totals before = lastBySlot.getOrDefault(slot, Snapshot.Totals.ZERO);
+            check(t.atLeast(before), "slot " + slot + "'s counters never go back: " + before + " then " + t);
+            lastBySlot.put(slot, t);
+        });
     }
 
     static void check(boolean condition, String property) {

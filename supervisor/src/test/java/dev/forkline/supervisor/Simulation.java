@@ -243,15 +243,38 @@ final class Simulation {
 
     /** Runs every step, then stops the supervisor and checks that everything was reaped. */
     Simulation run() {
+        return guarded(() -> {
+            start();
+            scenario.steps().forEach(this::step);
+            finish();
+        });
+    }
+
+    /** Starts the supervisor (its first workers), for a test that goes step by step. */
+    Simulation start() {
+        supervisor.start();
+        invariants.afterTurn();
+        return this;
+    }
+
+    /** Applies steps now, for a test that looks in between; invariants are checked as always. */
+    Simulation steps(Step... steps) {
+        return guarded(() -> {
+            for (Step s : steps) {
+                step(s);
+            }
+        });
+    }
+
+    private void step(Step step) {
+        note("step " + step);
+        apply(step);
+    }
+
+    private Simulation guarded(Runnable body) {
         Handler capture = captureLogs();
         try {
-            supervisor.start();
-            invariants.afterTurn();
-            for (Step step : scenario.steps()) {
-                note("step " + step);
-                apply(step);
-            }
-            finish();
+            body.run();
             return this;
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\n--- trace (last " + trace.size() + " lines) ---\n"

@@ -1,0 +1,35 @@
+package dev.forkline.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The Prometheus metrics as a scrape shows them, over a simulated supervisor's snapshots. */
+class MetricsTest {
+
+    @Test
+    void perWorkerCountersAreLabelledBySlotOnlyAndGoOnAcrossARespawnAndAReload() {
+        // Issue 10, defect 7: labels pid, generation and role started new series at every respawn
+        // and reload (and role changes during a process's life), which breaks rate().
+        Simulation sim = new Simulation(new Simulation.Scenario(SupervisorRegressionTest.settings(1),
+                Simulation.GenerationFate.NORMAL, java.util.List.of(Simulation.Fate.boots(50)), java.util.List.of()))
+                .start().steps(new Simulation.Wait(10));
+        Metrics metrics = new Metrics(sim.supervisor::snapshot);
+        Map<String, Double> before = AdminApiIT.parse(metrics.scrape());
+        assertThat(before).containsKey("forkline_worker_requests_total{slot=\"0\"}");
+        double requests = before.get("forkline_worker_requests_total{slot=\"0\"}");
+        assertThat(requests).isPositive();
+        assertThat(before).containsKey("forkline_worker_info{generation=\"1\",pid=\"1000\",role=\"serving\",slot=\"0\"}");
+
+        sim.steps(new Simulation.Crash(0, 128 + 9), new Simulation.Wait(10),
+                new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(10));
+        Map<String, Double> after = AdminApiIT.parse(metrics.scrape());
+
+        assertThat(after.get("forkline_worker_requests_total{slot=\"0\"}")).isGreaterThan(requests);
+        assertThat(after).containsKey("forkline_worker_info{generation=\"2\",pid=\"1002\",role=\"serving\",slot=\"0\"}")
+                .doesNotContainKey("forkline_worker_info{generation=\"1\",pid=\"1000\",role=\"serving\",slot=\"0\"}");
+        assertThat(after.keySet()).filteredOn(k -> k.startsWith("forkline_worker_") && !k.startsWith("forkline_worker_info")
+                && !k.startsWith("forkline_worker_restarts")).allMatch(k -> k.endsWith("{slot=\"0\"}"));
+    }
+}
