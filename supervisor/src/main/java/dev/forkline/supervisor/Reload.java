@@ -219,10 +219,8 @@ final class Reload {
         if (inProgress == null) {
             return false;
         }
-        for (WorkerTable.Slot slot : table.slots()) {
-            if (table.incoming(slot.index) != null) {
-                return false; // one slot at a time
-            }
+        if (table.anyIncoming()) {
+            return false; // one slot at a time
         }
         long now = clock.nanos();
         for (WorkerTable.Slot slot : table.slots()) {

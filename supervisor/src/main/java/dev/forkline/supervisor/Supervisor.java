@@ -100,10 +100,7 @@ final class Supervisor implements Event.Handler {
 
     /** The transitions that follow from the state itself: all ready, a reload over, nobody left. */
     private void settle() {
-        if (!readyAnnounced && !stopping() && table.slots().stream().allMatch(s -> {
-            Worker w = table.serving(s.index);
-            return w != null && w.state == Worker.State.READY;
-        })) {
+        if (!readyAnnounced && !stopping() && table.readyCount() == table.size()) {
             readyAnnounced = true;
             SupervisorConfig c = reload.current().config();
             String listen = table.listen(c);

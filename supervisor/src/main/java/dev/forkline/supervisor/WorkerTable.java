@@ -36,6 +36,9 @@ final class WorkerTable {
 
     private final List<Slot> slots = new ArrayList<>();
     private final Map<Launcher.WorkerHandle, Worker> workers = new LinkedHashMap<>();
+    /** Lookups by slot, kept with every change of role; {@link #workers} is what is true. */
+    private final Map<Integer, Worker> servingBySlot = new java.util.HashMap<>();
+    private final Map<Integer, Worker> incomingBySlot = new java.util.HashMap<>();
     private final Launcher launcher;
     private final Clock clock;
     /** Counters of workers that have exited (their last heartbeat), so totals never go back. */
@@ -84,6 +87,7 @@ final class WorkerTable {
         Launcher.WorkerHandle handle = launcher.spawn(slot, generation);
         Worker w = new Worker(handle, slot, generation, role, clock.nanos(), clock.epochMillis());
         workers.put(handle, w);
+        index(w);
         return w;
     }
 
@@ -105,13 +109,29 @@ final class WorkerTable {
         if (!w.role.mayBecome(to)) {
             throw new IllegalStateException(w.name() + " cannot go from " + w.role + " to " + to);
         }
+        unindex(w);
         w.role = to;
+        index(w);
+    }
+
+    private void index(Worker w) {
+        if (w.role == Role.SERVING) {
+            servingBySlot.put(w.slot, w);
+        } else if (w.role == Role.INCOMING) {
+            incomingBySlot.put(w.slot, w);
+        }
+    }
+
+    private void unindex(Worker w) {
+        servingBySlot.remove(w.slot, w);
+        incomingBySlot.remove(w.slot, w);
     }
 
     /** The worker has exited: it leaves the table. */
     void remove(Worker w) {
         w.state = Worker.State.EXITED;
         workers.remove(w.handle);
+        unindex(w);
         exited = exited.plus(w.stats);
         exitedBySlot.merge(w.slot, Snapshot.Totals.ZERO.plus(w.stats), (a, b) -> a.plus(b));
     }
@@ -139,21 +159,17 @@ final class WorkerTable {
 
     /** The worker in the slot's serving role, or null. */
     Worker serving(int slot) {
-        return find(slot, Role.SERVING);
+        return servingBySlot.get(slot);
     }
 
     /** The next generation's worker for the slot during a reload, or null. */
     Worker incoming(int slot) {
-        return find(slot, Role.INCOMING);
+        return incomingBySlot.get(slot);
     }
 
-    private Worker find(int slot, Role role) {
-        for (Worker w : workers.values()) {
-            if (w.slot == slot && w.role == role) {
-                return w;
-            }
-        }
-        return null;
+    /** Whether a reload's new worker is starting in some slot (one at a time). */
+    boolean anyIncoming() {
+        return !incomingBySlot.isEmpty();
     }
 
     /** Slots whose serving worker is ready. */

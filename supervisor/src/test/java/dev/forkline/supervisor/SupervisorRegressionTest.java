@@ -195,4 +195,16 @@ class SupervisorRegressionTest {
         assertThat(sim.logged("config_read")).singleElement()
                 .satisfies(e -> assertThat(e.fields()).containsEntry("file", Simulation.CONFIG_FILE));
     }
+
+    // ---- found while the loop came to handle a whole batch before its timers ----
+
+    @Test
+    void aReloadRequestedRightAfterOneWasAbandonedInTheSameTurnStartsANewOne() {
+        // One turn handles the new generation's boot error (abandoning the reload) and then a
+        // second reload request: the phase must be back to RUNNING before the second one starts.
+        Simulation sim = run(settings(1), new Simulation.Wait(3), nextCannotBoot(), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Wait(1), new Simulation.Jump(1), new Simulation.ReloadCommand(false), new Simulation.Wait(5));
+        assertThat(sim.logged("reload_started")).hasSize(2);
+        assertThat(sim.logged("reload_abandoned")).hasSize(2);
+    }
 }
