@@ -31,6 +31,7 @@ public enum Setting {
     ADMIN_PORT("FORKLINE_ADMIN_PORT", "9090"),
     ADMIN_TOKEN("FORKLINE_ADMIN_TOKEN", ""),
     LOG_LEVEL("FORKLINE_LOG_LEVEL", "info"),
+    LOG_FORMAT("FORKLINE_LOG_FORMAT", "text"),
     // worker
     HOST("FORKLINE_HOST", "0.0.0.0"),
     PORT("FORKLINE_PORT", "3000"),

@@ -65,7 +65,7 @@ final class ForklineImage {
     /**
      * A container of the image with {@code env}, as Compose runs it: tini as PID 1 (a PID 1 java
      * ignores signals it has no handler for) and tcp_migrate_req=1 in its network namespace.
-     * Ready when the supervisor logs that every worker is ready.
+     * Logs JSON events; ready when the supervisor logs that every worker is ready.
      */
     @SuppressWarnings("resource") // closed by the caller
     static GenericContainer<?> container(Map<String, String> env) {
@@ -75,14 +75,16 @@ final class ForklineImage {
     /** The same, from another image (one derived from Forkline's). */
     @SuppressWarnings("resource") // closed by the caller
     static GenericContainer<?> container(String image, Map<String, String> env) {
+        java.util.Map<String, String> withJsonLog = new java.util.HashMap<>(env);
+        withJsonLog.putIfAbsent("FORKLINE_LOG_FORMAT", "json");
         return new GenericContainer<>(image)
-                .withEnv(env)
+                .withEnv(withJsonLog)
                 .withExposedPorts(PORT)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
                         .withInit(true)
                         .withSysctls(Map.of("net.ipv4.tcp_migrate_req", "1")))
                 .withLogConsumer(ForklineImage::echo)
-                .waitingFor(Wait.forLogMessage(".*all \\d+ workers ready.*\\n", 1)
+                .waitingFor(Wait.forLogMessage(".*\"event\":\"all_ready\".*\\n", 1)
                         .withStartupTimeout(Duration.ofSeconds(120)));
     }
 

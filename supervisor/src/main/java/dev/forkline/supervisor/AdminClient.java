@@ -73,6 +73,7 @@ final class AdminClient {
                     return ExitCodes.OK;
                 }
                 case "reload" -> {
+                    // On failure the supervisor's answer says how the reload ended (refused, abandoned) and why.
                     JsonObject r = new JsonObject(call("POST", "/reload?wait=1"));
                     out.println("reloaded to generation " + r.getInteger("generation") + " in "
                             + r.getLong("millis") + " ms");
@@ -160,7 +161,12 @@ final class AdminClient {
         if (res.statusCode() != 200) {
             String why;
             try {
-                why = new JsonObject(res.body()).getString("error", res.body());
+                JsonObject error = new JsonObject(res.body());
+                why = error.getString("error", res.body());
+                JsonObject last = error.getJsonObject("last_reload");
+                if (last != null && last.getString("outcome") != null && !why.contains(last.getString("reason", ""))) {
+                    why += " (last reload: " + describeReload(last) + ")";
+                }
             } catch (RuntimeException e) {
                 why = res.body();
             }
@@ -200,9 +206,23 @@ final class AdminClient {
             }
             out.println(sb.toString().stripTrailing());
         }
+        JsonObject last = s.getJsonObject("last_reload");
+        if (last != null) {
+            out.println("last reload: " + describeReload(last));
+        }
+        if (s.getInteger("reloading_to") != null) {
+            out.println("reloading to generation " + s.getInteger("reloading_to"));
+        }
         if (!s.getJsonArray("not_ready").isEmpty()) {
             out.println("not ready: " + String.join("; ", s.getJsonArray("not_ready").stream().map(String::valueOf).toList()));
         }
+    }
+
+    /** "generation 3 abandoned: worker 0 pid 4242 of generation 3 could not boot: ... (at ...)". */
+    static String describeReload(JsonObject r) {
+        String gen = r.getInteger("generation") == null ? "" : "generation " + r.getInteger("generation") + " ";
+        String reason = r.getString("reason", "");
+        return gen + r.getString("outcome") + (reason.isEmpty() ? "" : ": " + reason) + " (at " + r.getString("at") + ")";
     }
 
     private static long countReady(JsonArray workers) {

@@ -184,7 +184,11 @@ final class AdminServer {
             if (failure == null) {
                 ctx.response().putHeader("content-type", "application/json").end(body + "\n");
             } else {
-                error(ctx, 409, failure.getMessage());
+                JsonObject error = new JsonObject().put("error", failure.getMessage());
+                if (failure instanceof Event.Refused r && r.lastReload != null) {
+                    error.put("last_reload", lastReload(r.lastReload));
+                }
+                json(ctx, 409, error);
             }
         }));
     }
@@ -205,6 +209,13 @@ final class AdminServer {
         JsonObject o = new JsonObject();
         new java.util.TreeMap<>(s.restartsByReason()).forEach(o::put);
         return o;
+    }
+
+    /** How the last reload ended: {@code {"generation":3,"outcome":"abandoned","reason":"...","at":"..."}}. */
+    static JsonObject lastReload(Snapshot.LastReload r) {
+        return new JsonObject().put("generation", r.generation() == 0 ? null : r.generation())
+                .put("outcome", r.outcome()).put("reason", r.reason())
+                .put("at", Instant.ofEpochMilli(r.epochMillis()).toString());
     }
 
     static JsonObject status(Snapshot s) {
@@ -239,6 +250,8 @@ final class AdminServer {
                 .put("ready", s.ready())
                 .put("not_ready", new JsonArray(s.notReady()))
                 .put("reloads", s.reloads())
+                .put("reloading_to", s.reloadingTo() == 0 ? null : s.reloadingTo())
+                .put("last_reload", s.lastReload() == null ? null : lastReload(s.lastReload()))
                 .put("restarts", restarts(s))
                 .put("connections", s.openConnections())
                 .put("totals", new JsonObject().put("accepted", t.accepted()).put("requests", t.requests())

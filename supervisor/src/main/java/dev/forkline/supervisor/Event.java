@@ -135,8 +135,16 @@ sealed interface Event {
 
     /** A command the supervisor will not carry out now; the message says why. */
     final class Refused extends RuntimeException {
+        /** For a reload: how it ended (refused, abandoned), for the admin API's answer; else null. */
+        final transient Snapshot.LastReload lastReload;
+
         Refused(String message) {
+            this(message, null);
+        }
+
+        Refused(String message, Snapshot.LastReload lastReload) {
             super(message, null, false, false);
+            this.lastReload = lastReload;
         }
     }
 }

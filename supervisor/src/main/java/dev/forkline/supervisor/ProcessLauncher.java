@@ -163,6 +163,7 @@ final class ProcessLauncher implements Launcher {
         env.remove(ConfigLoader.CONFIG_FILE_VARIABLE);
         env.putAll(config.worker().toEnvironment());
         env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(Locale.ROOT));
+        env.put("FORKLINE_LOG_FORMAT", config.logFormat().name().toLowerCase(Locale.ROOT));
         env.put("FORKLINE_SLOT", Integer.toString(slot));
         env.put("FORKLINE_GENERATION", Integer.toString(generation.number()));
         // The generation's own copy of the application, never the file on disk now; and no

@@ -108,7 +108,7 @@ final class Reload {
         }
         if (oldest != null && oldest != current && (inProgress == null || oldest != inProgress.target)) {
             current = oldest;
-            dev.forkline.logging.Logs.setLevel(current.config().logLevel());
+            applyLogging();
             LOG.info("generation_settled").with("generation", current.number())
                     .log("every slot runs generation " + current.number() + " or newer now");
         }
@@ -205,10 +205,11 @@ final class Reload {
         return next;
     }
 
-    private Event.Refused refuse(String message) {
+    /** A reload that cannot start: logged, kept as the last reload's outcome, and the exception to throw. */
+    Event.Refused refuse(String message) {
         LOG.error("reload_refused").with("reason", message).log(message);
         ended(0, "refused", message);
-        return new Event.Refused(message);
+        return new Event.Refused(message, last);
     }
 
     /**
@@ -239,8 +240,7 @@ final class Reload {
         Worker old = table.serving(slot.index);
         try {
             Worker w = table.spawn(slot.index, inProgress.target, Role.INCOMING);
-            LOG.info("worker_spawned").with("slot", slot.index).with("pid", w.pid).with("generation", w.generationNumber())
-                    .with("role", Role.INCOMING.label()).with("replaces", old != null ? old.pid : null)
+            w.about(LOG.info("worker_spawned")).with("replaces", old != null ? old.pid : null)
                     .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
                             + (old != null ? "pid " + old.pid : "an empty slot") + ")");
         } catch (IOException e) {
@@ -274,7 +274,7 @@ final class Reload {
 
     private void complete() {
         current = inProgress.target;
-        dev.forkline.logging.Logs.setLevel(current.config().logLevel());
+        applyLogging();
         long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
         LOG.info("reload_completed").with("generation", current.number()).with("millis", ms)
                 .log("reload to generation " + current.number() + " complete in " + ms + " ms");
@@ -289,13 +289,14 @@ final class Reload {
         LOG.error("reload_abandoned").with("generation", inProgress.target.number()).with("reason", why)
                 .log("reload to generation " + inProgress.target.number() + " abandoned: " + why
                         + "; workers not yet replaced keep serving");
-        Event.Refused refused = new Event.Refused("reload abandoned: " + why);
-        inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
         for (Worker w : table.withRole(Role.INCOMING)) {
             w.kill("reload abandoned");
             table.assign(w, Role.RETIRING);
         }
         ended(inProgress.target.number(), "abandoned", why);
+        Event.Refused refused = new Event.Refused("reload to generation " + inProgress.target.number()
+                + " abandoned: " + why, last);
+        inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
         inProgress = null;
     }
 
@@ -319,15 +320,20 @@ final class Reload {
         apps.close();
     }
 
+    private void applyLogging() {
+        dev.forkline.logging.Logs.setLevel(current.config().logLevel());
+        dev.forkline.logging.Logs.setFormat(current.config().logFormat());
+    }
+
     /** The supervisor stops: whoever waits for the reload is told so; the incoming worker drains with the rest. */
     void cancel(String why) {
         if (inProgress != null) {
             for (Worker w : table.withRole(Role.INCOMING)) {
                 table.assign(w, Role.RETIRING);
             }
-            Event.Refused refused = new Event.Refused(why);
-            inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
             ended(inProgress.target.number(), "abandoned", why);
+            Event.Refused refused = new Event.Refused(why, last);
+            inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
             inProgress = null;
         }
     }

@@ -67,8 +67,7 @@ final class RespawnPolicy {
             return Verdict.ABANDON_RELOAD;
         }
         if (bootError && phase == Phase.STARTING) {
-            LOG.error("boot_error").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                    .with("reason", bootFailure(w, exitValue)).with("halt", true)
+            w.exit(LOG.error("boot_error"), exitValue).with("reason", bootFailure(w, exitValue)).with("halt", true)
                     .log(w.name() + " could not boot: " + bootFailure(w, exitValue)
                             + "; halting (a respawn would fail the same way)");
             return Verdict.HALT;
@@ -76,14 +75,12 @@ final class RespawnPolicy {
         String cause = bootError ? "boot_error" : reason(w, exitValue);
         restartsByReason.merge(cause, 1L, Long::sum);
         if (bootError) {
-            LOG.error("boot_error").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                    .with("reason", bootFailure(w, exitValue)).with("halt", false)
+            w.exit(LOG.error("boot_error"), exitValue).with("reason", bootFailure(w, exitValue)).with("halt", false)
                     .log(w.name() + " could not boot: " + bootFailure(w, exitValue) + "; generation "
                             + w.generationNumber() + " booted before, so it is started again");
         } else {
-            LOG.warn("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                    .with("role", w.role.label()).with("exit", ExitCodes.describe(exitValue)).with("expected", false)
-                    .with("cause", cause)
+            w.exit(LOG.warn("worker_exited"), exitValue).with("expected", false).with("cause", cause)
+                    .with("killed_because", w.killedBecause)
                     .log(w.name() + " exited unexpectedly with " + ExitCodes.describe(exitValue)
                             + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
         }
@@ -151,14 +148,11 @@ final class RespawnPolicy {
             Worker w = table.spawn(slot.index, slot.generation, Role.SERVING);
             if (again) {
                 slot.restarts++;
-                LOG.info("worker_respawned").with("slot", slot.index).with("pid", w.pid)
-                        .with("generation", w.generationNumber()).with("restart", slot.restarts)
-                        .with("last_exit", slot.lastExit)
+                w.about(LOG.info("worker_respawned")).with("restart", slot.restarts).with("last_exit", slot.lastExit)
                         .log("worker " + slot.index + " respawned as pid " + w.pid + " (generation "
                                 + w.generationNumber() + ", restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
             } else {
-                LOG.info("worker_spawned").with("slot", slot.index).with("pid", w.pid)
-                        .with("generation", w.generationNumber()).with("role", Role.SERVING.label())
+                w.about(LOG.info("worker_spawned"))
                         .log(w.name() + " spawned (generation " + w.generationNumber() + ")");
             }
         } catch (IOException e) {

@@ -57,7 +57,7 @@ final class Shutdown {
         }
         killedAtDeadline = true;
         for (Worker w : table.live()) {
-            LOG.warn("worker_killed").with("slot", w.slot).with("pid", w.pid).with("reason", "shutdown timeout")
+            w.about(LOG.warn("worker_killed")).with("reason", "shutdown timeout")
                     .log(w.name() + " still running after " + Setting.format(timeout) + ": SIGKILL");
             w.kill("shutdown timeout");
         }
@@ -77,8 +77,7 @@ final class Shutdown {
         } else {
             byThemselves++;
         }
-        LOG.info("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                .with("role", w.role.label()).with("exit", how).with("expected", true)
+        w.exit(LOG.info("worker_exited"), exitValue).with("expected", true).with("killed_because", w.killedBecause)
                 .log(w.name() + " exited with " + how);
     }
 

@@ -187,8 +187,7 @@ final class Supervisor implements Event.Handler {
         w.listening = e.message().listening();
         watchdog.ready(w);
         long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - w.startedNanos);
-        LOG.info("worker_ready").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                .with("boot_ms", ms).with("listening", w.listening)
+        w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("listening", w.listening)
                 .log(w.name() + " ready in " + ms + " ms (generation " + w.generationNumber() + ", listening on "
                         + String.join(", ", w.listening) + ")");
         if (w.role == Role.INCOMING) {
@@ -235,8 +234,8 @@ final class Supervisor implements Event.Handler {
             return;
         }
         if (w.role == Role.RETIRING) {
-            LOG.info("worker_exited").with("slot", w.slot).with("pid", w.pid).with("generation", w.generationNumber())
-                    .with("role", w.role.label()).with("exit", how).with("expected", true)
+            w.exit(LOG.info("worker_exited"), e.exitValue()).with("expected", true)
+                    .with("killed_because", w.killedBecause)
                     .log(w.name() + " exited with " + how + " (generation " + w.generationNumber() + ", drained)");
             return;
         }
@@ -256,15 +255,15 @@ final class Supervisor implements Event.Handler {
     /** HUP, POST /reload. Returns the generation the reload moves to. */
     private int startReload(String why, CompletableFuture<String> waiter) {
         if (stopping()) {
-            throw new Event.Refused("the supervisor is stopping");
+            throw reload.refuse("reload refused: the supervisor is stopping");
         }
         if (reload.underWay()) {
             return reload.join(why, waiter);
         }
         if (phase == Phase.STARTING) {
             // Its boot errors still halt, and a reload would mix a second generation into that.
-            throw new Event.Refused("the supervisor is still starting (" + table.readyCount() + " of " + table.size()
-                    + " workers ready); reload once it runs, or restart it");
+            throw reload.refuse("reload refused: the supervisor is still starting (" + table.readyCount() + " of "
+                    + table.size() + " workers ready); reload once it runs, or restart it");
         }
         int configured = reload.current().config().workers();
         Generation next = reload.begin(why, waiter);

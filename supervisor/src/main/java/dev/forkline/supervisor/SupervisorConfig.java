@@ -25,6 +25,7 @@ record SupervisorConfig(
         Duration minUptime,
         List<String> workerJvmOptions,
         Logs.LogLevel logLevel,
+        Logs.LogFormat logFormat,
         AdminConfig admin,
         WorkerConfig worker,
         /** The user's application; empty for the built-in PID server. */
@@ -43,6 +44,7 @@ record SupervisorConfig(
                 Setting.MIN_UPTIME.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 jvmOptions(values),
                 Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class),
+                Setting.LOG_FORMAT.oneOf(values, Logs.LogFormat.class),
                 AdminConfig.from(values),
                 WorkerConfig.from(values),
                 app(values));

@@ -3,6 +3,7 @@ package dev.forkline.supervisor;
 import dev.forkline.app.AppSpec;
 import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
+import dev.forkline.logging.Log;
 import dev.forkline.logging.Logs;
 import dev.forkline.os.Signals;
 import dev.forkline.os.ExitCodes;
@@ -20,11 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
 
 /** {@code java -jar forkline.jar}: read and check the configuration, then run the {@link Supervisor}. */
 final class SupervisorMain {
-    private static final Logger LOG = Logger.getLogger(SupervisorMain.class.getName());
+    private static final Log LOG = Log.get(SupervisorMain.class);
     private static final Path MIGRATE_REQ = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
 
     private SupervisorMain() {
@@ -52,13 +52,14 @@ final class SupervisorMain {
             if (e.getCause() instanceof ConfigException c) {
                 return configError(c);
             }
-            LOG.severe("cannot read the configuration: " + e.getCause());
+            LOG.error("config_error").log("cannot read the configuration: " + e.getCause());
             return ExitCodes.CONFIG;
         } catch (Exception e) {
-            LOG.severe("cannot read the configuration: " + e);
+            LOG.error("config_error").log("cannot read the configuration: " + e);
             return ExitCodes.CONFIG;
         }
         Logs.setLevel(config.logLevel());
+        Logs.setFormat(config.logFormat());
 
         String listen = AdminConfig.hostPort(config.worker().host(), config.worker().port());
         Integer busy = checkPorts(config);
@@ -72,13 +73,18 @@ final class SupervisorMain {
         if (config.app().isPresent()) {
             AppSpec app = config.app().get();
             String version = app.manifestAttribute("Implementation-Version");
-            LOG.info("forkline starting " + config.workers() + " workers running " + app.verticle() + " from "
-                    + app.jar() + (version != null ? " (version " + version + ")" : "")
-                    + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+            LOG.info("starting").with("workers", config.workers()).with("verticle", app.verticle())
+                    .with("jar", app.jar().toString()).with("version", version)
+                    .with("pid", ProcessHandle.current().pid())
+                    .log("forkline starting " + config.workers() + " workers running " + app.verticle() + " from "
+                            + app.jar() + (version != null ? " (version " + version + ")" : "")
+                            + " (supervisor pid " + ProcessHandle.current().pid() + ")");
         } else {
-            LOG.info("forkline starting " + config.workers() + " workers on " + listen
-                    + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
-                    + " (supervisor pid " + ProcessHandle.current().pid() + ")");
+            LOG.info("starting").with("workers", config.workers()).with("listen", listen)
+                    .with("http_port", config.worker().httpPort()).with("pid", ProcessHandle.current().pid())
+                    .log("forkline starting " + config.workers() + " workers on " + listen
+                            + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
+                            + " (supervisor pid " + ProcessHandle.current().pid() + ")");
         }
 
         AppSnapshots apps = AppSnapshots.inTempDir();
@@ -96,17 +102,20 @@ final class SupervisorMain {
             return configError(e);
         } catch (java.io.UncheckedIOException e) {
             apps.close();
-            LOG.severe(e.getMessage() + " (set -Djava.io.tmpdir in JAVA_OPTS to a writable directory)");
+            LOG.error("app_copy_failed").with("reason", e.getMessage())
+                    .log(e.getMessage() + " (set -Djava.io.tmpdir in JAVA_OPTS to a writable directory)");
             return ExitCodes.BOOT;
         }
         AdminConfig admin = config.admin();
         if (admin.enabled()) {
             try {
                 AdminServer.start(vertx, admin, config.worker().http(), supervisor).await(10, TimeUnit.SECONDS);
-                LOG.info("admin API on http://" + AdminConfig.hostPort(admin.host(), admin.port())
-                        + (admin.token().isEmpty() ? "" : " (bearer token required)"));
+                LOG.info("admin_listening").with("host", admin.host()).with("port", admin.port())
+                        .log("admin API on http://" + AdminConfig.hostPort(admin.host(), admin.port())
+                                + (admin.token().isEmpty() ? "" : " (bearer token required)"));
             } catch (Exception e) {
-                LOG.severe("cannot listen on " + AdminConfig.hostPort(admin.host(), admin.port()) + " for the admin API: "
+                LOG.error("port_taken").with("port", admin.port()).with("setting", "FORKLINE_ADMIN_PORT")
+                        .log("cannot listen on " + AdminConfig.hostPort(admin.host(), admin.port()) + " for the admin API: "
                         + e.getMessage() + " (set FORKLINE_ADMIN_PORT to a free port, or 0 to turn the API off)");
                 apps.close();
                 return ExitCodes.BOOT;
@@ -155,8 +164,9 @@ final class SupervisorMain {
             }
             if (busy.contains("Cannot assign requested address")) {
                 String variable = p[2].equals("FORKLINE_ADMIN_PORT") ? "FORKLINE_ADMIN_HOST" : "FORKLINE_HOST";
-                LOG.severe(variable + "=" + p[0] + " is invalid: expected an address of this machine"
-                        + " (0.0.0.0 for all of them): " + busy);
+                LOG.error("config_error").with("setting", variable)
+                        .log(variable + "=" + p[0] + " is invalid: expected an address of this machine"
+                                + " (0.0.0.0 for all of them): " + busy);
                 return ExitCodes.CONFIG;
             }
             taken.add(AdminConfig.hostPort(p[0], port) + " (" + p[2] + ")");
@@ -170,18 +180,20 @@ final class SupervisorMain {
             return null;
         }
         if (owner != null) {
-            LOG.severe("Forkline is already running (supervisor pid " + owner + ") on " + String.join(", ", taken)
-                    + ": stop it (forkline stop) or set " + String.join(", ", variables) + " to free ports");
+            LOG.error("port_taken").with("ports", taken).with("settings", variables).with("forkline_pid", owner)
+                    .log("Forkline is already running (supervisor pid " + owner + ") on " + String.join(", ", taken)
+                            + ": stop it (forkline stop) or set " + String.join(", ", variables) + " to free ports");
         } else {
-            LOG.severe("cannot listen on " + String.join(", ", taken) + ": " + why
-                    + " (another server holds " + (taken.size() == 1 ? "the port" : "them") + "; set "
-                    + String.join(", ", variables) + " to free ports)");
+            LOG.error("port_taken").with("ports", taken).with("settings", variables).with("reason", why)
+                    .log("cannot listen on " + String.join(", ", taken) + ": " + why
+                            + " (another server holds " + (taken.size() == 1 ? "the port" : "them") + "; set "
+                            + String.join(", ", variables) + " to free ports)");
         }
         return ExitCodes.BOOT;
     }
 
     private static int configError(ConfigException e) {
-        LOG.severe(e.getMessage());
+        LOG.error("config_error").log(e.getMessage());
         return ExitCodes.CONFIG;
     }
 
@@ -209,12 +221,14 @@ final class SupervisorMain {
         try {
             String v = Capacity.readProc(MIGRATE_REQ).strip();
             if (!v.equals("1")) {
-                LOG.warning("net.ipv4.tcp_migrate_req=" + v + ": connections queued on a worker that exits are reset,"
+                LOG.warn("migrate_req_off").with("value", v)
+                        .log("net.ipv4.tcp_migrate_req=" + v + ": connections queued on a worker that exits are reset,"
                         + " not moved to a live worker; to lose none: sysctl -w net.ipv4.tcp_migrate_req=1"
                         + " (Docker: --sysctl net.ipv4.tcp_migrate_req=1)");
             }
         } catch (IOException e) {
-            LOG.warning("this kernel has no net.ipv4.tcp_migrate_req (Linux 5.14+): connections queued on a"
+            LOG.warn("migrate_req_off").with("value", null)
+                    .log("this kernel has no net.ipv4.tcp_migrate_req (Linux 5.14+): connections queued on a"
                     + " worker that exits are reset, not moved to a live worker");
         }
     }
@@ -222,7 +236,8 @@ final class SupervisorMain {
     private static void warnAboutUnknownNames(Map<String, String> values) {
         for (String name : values.keySet()) {
             if (!Setting.isKnown(name)) {
-                LOG.warning(name + " is not a Forkline setting and is ignored (see the README for the list)");
+                LOG.warn("unknown_setting").with("name", name)
+                        .log(name + " is not a Forkline setting and is ignored (see the README for the list)");
             }
         }
     }

@@ -118,7 +118,7 @@ final class Watchdog {
     }
 
     private static void kill(Worker w, String reason, String message) {
-        LOG.warn("worker_killed").with("slot", w.slot).with("pid", w.pid).with("reason", reason).log(message);
+        w.about(LOG.warn("worker_killed")).with("reason", reason).log(message);
         w.kill(reason);
     }
 }

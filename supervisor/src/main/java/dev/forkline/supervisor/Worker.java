@@ -1,5 +1,7 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.logging.Log;
+import dev.forkline.os.ExitCodes;
 import dev.forkline.protocol.ControlMessage;
 import dev.forkline.protocol.WorkerStats;
 
@@ -67,6 +69,16 @@ final class Worker {
 
     int generationNumber() {
         return generation.number();
+    }
+
+    /** The fields that say which worker an event is about: slot, pid, generation, role. */
+    Log.Entry about(Log.Entry e) {
+        return e.with("slot", slot).with("pid", pid).with("generation", generation.number()).with("role", role.label());
+    }
+
+    /** {@link #about} and how it exited: {@code exit} ("signal KILL (9)") and {@code exit_value} (137). */
+    Log.Entry exit(Log.Entry e, int exitValue) {
+        return about(e).with("exit", ExitCodes.describe(exitValue)).with("exit_value", exitValue);
     }
 
     String name() {

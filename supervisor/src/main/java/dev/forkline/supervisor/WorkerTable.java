@@ -93,7 +93,7 @@ final class WorkerTable {
 
     /** The worker leaves its slot (or its place as incoming) and drains away. */
     void retire(Worker w, String why) {
-        LOG.info("worker_draining").with("slot", w.slot).with("pid", w.pid).with("reason", why)
+        w.about(LOG.info("worker_draining")).with("reason", why)
                 .log(w.name() + " draining (" + why + ")");
         w.drain(clock.nanos());
         assign(w, Role.RETIRING);

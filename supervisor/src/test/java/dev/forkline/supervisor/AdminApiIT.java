@@ -1,8 +1,10 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.ForklineProcess;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashMap;
@@ -35,6 +37,8 @@ class AdminApiIT {
                 assertThat(w.fieldNames()).contains("generation", "state", "started_at", "restarts", "last_exit",
                         "heartbeat_age_ms", "connections", "requests");
             }
+            assertThat(s.fieldNames()).contains("last_reload", "reloading_to");
+            assertThat(s.getValue("last_reload")).as("no reload yet").isNull();
         }
     }
 
@@ -153,9 +157,9 @@ class AdminApiIT {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
                     samples(forkline).getOrDefault(slot0, 0.0) >= 10);
             Map<String, Double> before = samples(forkline);
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             ForklineProcess.signal(pid, "KILL");
-            forkline.awaitLog(Pattern.compile("worker 0 pid \\d+ ready"), mark, Duration.ofSeconds(30));
+            forkline.await(event("worker_ready").with("slot", 0), mark, Duration.ofSeconds(30));
 
             Map<String, Double> after = samples(forkline);
             assertThat(after.get("forkline_worker_restarts_total{reason=\"signal\"}")).isEqualTo(1.0);
@@ -199,8 +203,9 @@ class AdminApiIT {
     void startingOffLoopbackWithoutATokenIsAConfigurationError() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_ADMIN_HOST", "0.0.0.0"))) {
             assertThat(forkline.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
-            assertThat(forkline.log()).singleElement().asString()
-                    .contains("FORKLINE_ADMIN_HOST=0.0.0.0 is not a loopback address, so FORKLINE_ADMIN_TOKEN must be set");
+            assertThat(forkline.log()).hasSize(1);
+            assertThat(forkline.events()).singleElement().matches(event("config_error")).satisfies(e -> assertThat(e.message())
+                    .contains("FORKLINE_ADMIN_HOST=0.0.0.0 is not a loopback address, so FORKLINE_ADMIN_TOKEN must be set"));
         }
     }
 

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.forkline.supervisor.apps.PlainHttpVerticle;
 import dev.forkline.supervisor.apps.TestApps;
-import dev.forkline.testkit.HttpConformance;
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.testkit.HttpConformance.Case;
 import dev.forkline.testkit.HttpConformance.Response;
+import dev.forkline.testkit.HttpConformance;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;

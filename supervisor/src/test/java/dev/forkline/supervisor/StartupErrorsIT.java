@@ -1,7 +1,10 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.LogEvent;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -34,8 +37,11 @@ class StartupErrorsIT {
 
             assertThat(code).isEqualTo(2);
             assertThat(log).hasSize(1);
-            assertThat(log.get(0)).contains("ERROR").contains(message);
-            assertThat(log).noneMatch(l -> l.contains("spawned"));
+            LogEvent line = LogEvent.parse(log.get(0)).orElseThrow();
+            assertThat(line.event()).isEqualTo("config_error");
+            assertThat(line.level()).isEqualTo("ERROR");
+            assertThat(line.message()).contains(message);
+            assertThat(forkline.process.toHandle().descendants()).isEmpty();
         }
     }
 
@@ -48,9 +54,11 @@ class StartupErrorsIT {
                 int code = forkline.awaitExit(Duration.ofSeconds(30));
 
                 assertThat(code).isEqualTo(4);
-                assertThat(forkline.log()).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
-                        .contains("cannot listen on 127.0.0.1:" + port).contains("Address already in use");
-                assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));
+                assertThat(forkline.events(e -> e.level().equals("ERROR"))).singleElement()
+                        .matches(event("port_taken").with("settings", List.of("FORKLINE_PORT")))
+                        .satisfies(e -> assertThat(e.message()).contains("cannot listen on 127.0.0.1:" + port)
+                                .contains("Address already in use"));
+                assertThat(forkline.spawnedPids()).isEmpty();
                 assertThat(forkline.process.toHandle().descendants()).isEmpty();
             }
         }
