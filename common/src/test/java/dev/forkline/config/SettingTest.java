@@ -12,8 +12,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class SettingTest {
 
+    /** The workers' settings; the supervisor's own are covered by SupervisorConfigTest, which reads them all. */
     @Test
-    void everyDefaultIsValid() {
+    void everyWorkerDefaultIsValid() {
         WorkerConfig c = WorkerConfig.from(Map.of());
         assertThat(c.host()).isEqualTo("0.0.0.0");
         assertThat(c.port()).isEqualTo(3000);

@@ -4,11 +4,42 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.forkline.config.ConfigException;
+import dev.forkline.config.Setting;
+import dev.forkline.logging.Logs;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class SupervisorConfigTest {
+
+    @Test
+    void everyDefaultIsValid() {
+        // Everything the supervisor reads, the workers' settings included: nothing set at all.
+        SupervisorConfig c = SupervisorConfig.from(Map.of());
+        assertThat(c.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(c.workerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.bootTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.minUptime()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.workerJvmOptions()).isEmpty();
+        assertThat(c.logLevel()).isEqualTo(Logs.LogLevel.INFO);
+        assertThat(c.logFormat()).isEqualTo(Logs.LogFormat.TEXT);
+        assertThat(c.admin()).isEqualTo(new AdminConfig("127.0.0.1", 9090, ""));
+        assertThat(c.worker().port()).isEqualTo(3000);
+        assertThat(c.worker().heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    /** Every setting is read and checked: a value no setting accepts is refused, naming the variable. */
+    @ParameterizedTest
+    @EnumSource(Setting.class)
+    void everySettingIsReadAndChecked(Setting setting) {
+        assertThatThrownBy(() -> SupervisorConfig.from(Map.of(setting.variable(), "not valid")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(setting == Setting.ADMIN_TOKEN ? "FORKLINE_ADMIN_TOKEN=(hidden) is invalid"
+                        : setting.variable() + "=not valid is invalid");
+    }
 
     @Test
     void refusesAHeartbeatIntervalAboveHalfTheWorkerTimeout() {

@@ -1,0 +1,60 @@
+package dev.forkline.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's settings table and deploy/compose.yaml list exactly the settings Forkline reads,
+ * each with its default: a setting added to {@link Setting} and forgotten in either fails here.
+ */
+class DocumentedSettingsTest {
+    /** The checkout's root: this module's parent directory (Maven runs tests in the module). */
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    /** A README table row: | `FORKLINE_X` | `default` or nothing | meaning |. */
+    private static final Pattern README_ROW = Pattern.compile("^\\| `(FORKLINE_[A-Z0-9_]+)` \\| (?:`([^`]*)` )?\\|");
+    /** A Compose environment entry: FORKLINE_X: ${FORKLINE_X:-default}, or a fixed value. */
+    private static final Pattern COMPOSE_ENTRY = Pattern.compile("^\\s+(FORKLINE_[A-Z0-9_]+): (.*)$");
+    private static final Pattern COMPOSE_DEFAULT = Pattern.compile("\\$\\{(FORKLINE_[A-Z0-9_]+):-([^}]*)}");
+
+    private static Map<String, String> settings() {
+        return Arrays.stream(Setting.values()).collect(Collectors.toMap(Setting::variable, Setting::defaultValue,
+                (a, b) -> a, TreeMap::new));
+    }
+
+    @Test
+    void theReadmeTableListsEverySettingWithItsDefault() throws IOException {
+        Map<String, String> documented = new TreeMap<>();
+        for (String line : Files.readAllLines(ROOT.resolve("README.md"))) {
+            Matcher m = README_ROW.matcher(line);
+            if (m.find()) {
+                documented.put(m.group(1), m.group(2) == null ? "" : m.group(2));
+            }
+        }
+        documented.remove("FORKLINE_CONFIG"); // the file itself, not a setting it can hold
+        assertThat(documented).isEqualTo(settings());
+    }
+
+    @Test
+    void theComposeFileListsEverySettingWithItsDefault() throws IOException {
+        Map<String, String> listed = new TreeMap<>();
+        for (String line : Files.readAllLines(ROOT.resolve("deploy/compose.yaml"))) {
+            Matcher m = COMPOSE_ENTRY.matcher(line);
+            if (m.matches()) {
+                Matcher d = COMPOSE_DEFAULT.matcher(m.group(2).strip());
+                // Overridable: ${FORKLINE_X:-default}; fixed inside the container: the value itself.
+                listed.put(m.group(1), d.matches() && d.group(1).equals(m.group(1)) ? d.group(2) : m.group(2).strip());
+            }
+        }
+        assertThat(listed).isEqualTo(settings());
+    }
+}
