@@ -25,6 +25,8 @@ enum Phase {
     /** Every worker has exited: the loop ends with the exit code. */
     STOPPED;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
     boolean mayBecome(Phase next) {
         return switch (this) {
             case STARTING -> next == RUNNING || next == STOPPING;
@@ -37,6 +39,6 @@ enum Phase {
 
     /** As the status shows it. */
     String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
     }
 }

@@ -21,6 +21,8 @@ enum Role {
     /** Draining away: replaced by a reload, scaled down, or the incoming worker of an abandoned reload. */
     RETIRING;
 
+    private final String label = name().toLowerCase(java.util.Locale.ROOT);
+
     boolean mayBecome(Role next) {
         return switch (this) {
             case SERVING -> next == RETIRING;
@@ -30,6 +32,6 @@ enum Role {
     }
 
     String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return label;
     }
 }

@@ -3,7 +3,6 @@ package dev.forkline.supervisor;
 import dev.forkline.protocol.WorkerStats;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -98,13 +97,13 @@ record Snapshot(
             if (w == null) {
                 notReady.add("worker " + slot.index + " has no process (last exit: " + slot.lastExit + ")");
             } else if (w.state != dev.forkline.supervisor.Worker.State.READY) {
-                notReady.add("worker " + slot.index + " pid " + w.pid + " is " + w.state.name().toLowerCase(Locale.ROOT));
+                notReady.add("worker " + slot.index + " pid " + w.pid + " is " + w.state.label);
             }
         }
         for (dev.forkline.supervisor.Worker w : table.live()) {
             WorkerTable.Slot slot = w.role == Role.RETIRING || !table.hasSlot(w.slot) ? null : table.slot(w.slot);
             long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
-            views.add(new Worker(w.slot, w.pid, w.generationNumber(), w.state.name().toLowerCase(Locale.ROOT),
+            views.add(new Worker(w.slot, w.pid, w.generationNumber(), w.state.label,
                     w.role.label(), w.startedEpochMillis, slot == null ? 0 : slot.restarts,
                     slot == null ? "" : slot.lastExit, age, w.stats));
         }

@@ -12,7 +12,11 @@ import dev.forkline.protocol.WorkerStats;
  */
 final class Worker {
     /** The process's life as the supervisor sees it: STARTING → READY → DRAINING → EXITED. */
-    enum State { STARTING, READY, DRAINING, EXITED }
+    enum State {
+        STARTING, READY, DRAINING, EXITED;
+
+        final String label = name().toLowerCase(java.util.Locale.ROOT);
+    }
 
     final Launcher.WorkerHandle handle;
     final long pid;

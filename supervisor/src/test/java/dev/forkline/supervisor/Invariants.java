@@ -31,7 +31,7 @@ final class Invariants {
         batch = events;
         servingBefore.clear();
         servingBefore.addAll(sim.supervisor.table().withRole(Role.SERVING));
-        lastReloadBefore = sim.supervisor.snapshot().lastReload();
+        lastReloadBefore = lastSnapshot == null ? null : lastSnapshot.lastReload();
         for (Event e : events) {
             Worker w = e instanceof Event.Exited x ? sim.supervisor.table().find(x.worker())
                     : e instanceof Event.Ready r ? sim.supervisor.table().find(r.worker()) : null;
@@ -50,7 +50,11 @@ final class Invariants {
     private final Map<Integer, Integer> failedStartsInARow = new HashMap<>();
     private Snapshot.LastReload lastReloadBefore;
 
+    /** The snapshot after the last turn (the state does not change between turns). */
+    private Snapshot lastSnapshot;
+
     void afterTurn() {
+        lastSnapshot = sim.supervisor.snapshot();
         WorkerTable table = sim.supervisor.table();
         Phase phase = sim.supervisor.phase();
         oneServingWorkerPerSlot(table);
@@ -61,7 +65,7 @@ final class Invariants {
         aReloadThatCannotBootLeavesThePreviousGenerationServing(table);
         theReportedGenerationRuns(table);
         aReloadIsAbandonedOnlyAfterFailedStartsInARow();
-        countersNeverGoBack(sim.supervisor.snapshot());
+        countersNeverGoBack(lastSnapshot);
     }
 
     /**
@@ -77,11 +81,11 @@ final class Invariants {
         Simulation.Settings s = sim.scenario.settings();
         if ("hung".equals(because)) {
             long lastSign = Math.max(p.readySentAt, p.lastHeartbeatSent);
-            check(now - lastSign > s.workerTimeoutMs() * Simulation.MS, "no healthy worker is killed as hung: " + p
+            check(now - lastSign > s.workerTimeoutMs() * Simulation.MS, () -> "no healthy worker is killed as hung: " + p
                     + " sent its last heartbeat " + (now - lastSign) / Simulation.MS + " ms ago, the timeout is "
                     + s.workerTimeoutMs() + " ms");
         } else if ("boot timeout".equals(because)) {
-            check(!p.ready || p.readySentAt - p.spawnedAt > s.bootTimeoutMs() * Simulation.MS,
+            check(!p.ready || p.readySentAt - p.spawnedAt > s.bootTimeoutMs() * Simulation.MS, () ->
                     "no worker that was ready in time is killed for its boot timeout: " + p);
         }
     }
@@ -92,17 +96,17 @@ final class Invariants {
     }
 
     void atEnd() {
-        check(sim.supervisor.phase() == Phase.STOPPED, "the supervisor stops after SIGTERM, within the shutdown timeout");
-        check(sim.processes.stream().noneMatch(p -> p.alive), "every spawned process has exited: "
+        check(sim.supervisor.phase() == Phase.STOPPED, () -> "the supervisor stops after SIGTERM, within the shutdown timeout");
+        check(sim.processes.stream().noneMatch(p -> p.alive), () -> "every spawned process has exited: "
                 + sim.processes.stream().filter(p -> p.alive).toList());
         int code = sim.supervisor.exitCode();
         if (code != ExitCodes.BOOT && code != ExitCodes.CONFIG) {
             boolean forced = sim.processes.stream().anyMatch(p -> "shutdown timeout".equals(p.killedFor)
                     && p.exitValue == ExitCodes.KILLED);
-            check(code == (forced ? ExitCodes.STOP_FORCED : ExitCodes.OK), "a stop exits with 0, or with "
+            check(code == (forced ? ExitCodes.STOP_FORCED : ExitCodes.OK), () -> "a stop exits with 0, or with "
                     + ExitCodes.STOP_FORCED + " when it had to SIGKILL workers at the shutdown timeout (exit code " + code + ")");
         }
-        check(sim.supervisor.table().noneAlive() && sim.processes.stream().noneMatch(sim::exitPending),
+        check(sim.supervisor.table().noneAlive() && sim.processes.stream().noneMatch(sim::exitPending), () ->
                 "every spawned process is reaped (its exit handled): " + sim.supervisor.table().live());
     }
 
@@ -110,7 +114,7 @@ final class Invariants {
         Set<Integer> seen = new HashSet<>();
         for (Worker w : table.live()) {
             if (w.role == Role.SERVING) {
-                check(seen.add(w.slot), "no slot has two serving workers (slot " + w.slot + ")");
+                check(seen.add(w.slot), () -> "no slot has two serving workers (slot " + w.slot + ")");
             }
         }
     }
@@ -118,10 +122,10 @@ final class Invariants {
     private void everyWorkerIsAProcessAndEveryProcessAWorker(WorkerTable table) {
         for (Worker w : table.live()) {
             Simulation.FakeProcess p = (Simulation.FakeProcess) w.handle;
-            check(p.alive || sim.exitPending(p), "a worker in the table is a live process or its exit is on its way: " + p);
+            check(p.alive || sim.exitPending(p), () -> "a worker in the table is a live process or its exit is on its way: " + p);
         }
         for (Simulation.FakeProcess p : sim.alive) {
-            check(table.find(p) != null, "every live process is in the table (none forgotten): " + p);
+            check(table.find(p) != null, () -> "every live process is in the table (none forgotten): " + p);
         }
     }
 
@@ -140,7 +144,7 @@ final class Invariants {
             long since = emptySince.computeIfAbsent(slot.index, i -> now);
             long allowed = (slot.lastExit.startsWith("could not start") ? RespawnPolicy.MAX_BACKOFF
                     : RespawnPolicy.backoff(slot.crashStreak)).toNanos() + 2 * Simulation.TICK;
-            check(now - since <= allowed, "outside a stop, slot " + slot.index + " is refilled within its respawn backoff ("
+            check(now - since <= allowed, () -> "outside a stop, slot " + slot.index + " is refilled within its respawn backoff ("
                     + (now - since) / Simulation.MS + " ms empty)");
         }
     }
@@ -161,7 +165,7 @@ final class Invariants {
             if (p.alive && p.hung && p.ready && w.killedBecause == null && w.state == Worker.State.READY
                     && w.role != Role.RETIRING) {
                 long since = Math.max(Math.max(p.readySentAt, p.lastHeartbeatSent), sim.lastStallEnd);
-                check(now - since <= bound, "a hung worker is killed within the worker timeout: " + p + " silent for "
+                check(now - since <= bound, () -> "a hung worker is killed within the worker timeout: " + p + " silent for "
                         + (now - since) / Simulation.MS + " ms");
             }
         }
@@ -182,7 +186,7 @@ final class Invariants {
         boolean stopped = phase == Phase.STOPPING || phase == Phase.STOPPED;
         boolean stoppedBefore = phaseBefore == Phase.STOPPING || phaseBefore == Phase.STOPPED;
         if (stopped && !stoppedBefore && sim.supervisor.exitCode() != ExitCodes.OK) {
-            check(phaseBefore == Phase.STARTING && batch.stream().anyMatch(Invariants::bootError),
+            check(phaseBefore == Phase.STARTING && batch.stream().anyMatch(Invariants::bootError), () ->
                     "the server halts only on a boot error of the first start (it was " + phaseBefore
                             + "; events " + batch + ")");
         }
@@ -202,13 +206,18 @@ final class Invariants {
             if (!newGeneration) {
                 continue;
             }
-            check(sim.supervisor.exitCode() == ExitCodes.OK, "a boot error of a reload's generation never halts");
+            check(sim.supervisor.exitCode() == ExitCodes.OK, () -> "a boot error of a reload's generation never halts");
             for (Worker w : servingBefore) {
                 Simulation.FakeProcess q = (Simulation.FakeProcess) w.handle;
                 boolean leftByItself = batch.stream().anyMatch(x -> x instanceof Event.Exited ex && ex.worker() == q)
                         || w.killedBecause != null;
-                if (w.generationNumber() < p.generation && !leftByItself && sim.supervisor.phase() != Phase.STOPPING) {
-                    check(table.find(q) != null && w.role == Role.SERVING,
+                // Other events of the same turn may move it legitimately: its slot scaled away, or
+                // replaced by its new worker.
+                Worker now = table.serving(w.slot);
+                boolean movedOn = w.slot >= table.size() || (now != null && now.generationNumber() > w.generationNumber());
+                if (w.generationNumber() < p.generation && !leftByItself && !movedOn
+                        && sim.supervisor.phase() != Phase.STOPPING) {
+                    check(table.find(q) != null && w.role == Role.SERVING, () ->
                             "a boot error of a reload's generation leaves the previous generation serving: " + q);
                 }
             }
@@ -220,17 +229,17 @@ final class Invariants {
      * or its next respawn will). During a reload that is the old one until every slot has moved.
      */
     private void theReportedGenerationRuns(WorkerTable table) {
-        int reported = sim.supervisor.snapshot().generation();
-        check(table.slots().stream().anyMatch(s -> s.generation.number() == reported),
+        int reported = lastSnapshot.generation();
+        check(table.slots().stream().anyMatch(s -> s.generation.number() == reported), () ->
                 "the reported generation (" + reported + ") is one that runs");
     }
 
     /** A reload is abandoned for failed starts only after {@link Reload#ATTEMPTS} of them in a row. */
     private void aReloadIsAbandonedOnlyAfterFailedStartsInARow() {
-        Snapshot.LastReload last = sim.supervisor.snapshot().lastReload();
+        Snapshot.LastReload last = lastSnapshot.lastReload();
         if (last != null && last != lastReloadBefore && last.outcome().equals("abandoned")
                 && last.reason().contains("failed to start")) {
-            check(failedStartsInARow.getOrDefault(last.generation(), 0) >= Reload.ATTEMPTS,
+            check(failedStartsInARow.getOrDefault(last.generation(), 0) >= Reload.ATTEMPTS, () ->
                     "a reload is abandoned only after " + Reload.ATTEMPTS + " failed starts in a row (generation "
                             + last.generation() + " had " + failedStartsInARow.getOrDefault(last.generation(), 0) + ")");
         }
@@ -244,18 +253,19 @@ final class Invariants {
      * process that has held the slot (Prometheus' rate() would read a drop as a reset).
      */
     private void countersNeverGoBack(Snapshot s) {
-        check(s.totals().atLeast(lastTotals), "the totals never go back: " + lastTotals + " then " + s.totals());
+        check(s.totals().atLeast(lastTotals), () -> "the totals never go back: " + lastTotals + " then " + s.totals());
         lastTotals = s.totals();
         s.slotTotals().forEach((slot, t) -> {
             Snapshot.Totals before = lastBySlot.getOrDefault(slot, Snapshot.Totals.ZERO);
-            check(t.atLeast(before), "slot " + slot + "'s counters never go back: " + before + " then " + t);
+            check(t.atLeast(before), () -> "slot " + slot + "'s counters never go back: " + before + " then " + t);
             lastBySlot.put(slot, t);
         });
     }
 
-    static void check(boolean condition, String property) {
+    /** The message is built only when the check fails: checks run after every turn of 1 000 scenarios. */
+    static void check(boolean condition, java.util.function.Supplier<String> property) {
         if (!condition) {
-            throw new AssertionError("invariant violated: " + property);
+            throw new AssertionError("invariant violated: " + property.get());
         }
     }
 }
