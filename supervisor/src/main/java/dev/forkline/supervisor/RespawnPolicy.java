@@ -23,8 +23,10 @@ final class RespawnPolicy {
     static final List<String> RESTART_REASONS = List.of("crash", "signal", "hung", "boot_timeout", "boot_error",
             "out_of_memory", "exit");
 
-    /** What an unexpected exit calls for. */
+    /** What an exit calls for (outside a stop). */
     enum Verdict {
+        /** A retiring worker drained, or was killed after its drain timeout: nothing to do. */
+        DRAINED,
         /** A boot error of the first start: a respawn would fail the same way, the server stops. */
         HALT,
         /** A boot error of a reload's new generation: the reload stops, the old workers keep serving. */
@@ -50,7 +52,7 @@ final class RespawnPolicy {
     }
 
     /**
-     * A worker of a slot (serving or incoming) exited while the supervisor runs. Exit codes 2 and 4
+     * A worker exited while the supervisor runs. A retiring one was expected to. Exit codes 2 and 4
      * are the worker's "cannot boot" (bad configuration, port, transport; Gunicorn's
      * {@code WORKER_BOOT_ERROR}), but only from a worker that never sent {@code ready}: after that,
      * a 2 or a 4 is the application's own {@code System.exit}, a crash. Not 3: HotSpot exits with 3
@@ -62,6 +64,13 @@ final class RespawnPolicy {
      * generation abandons the reload.
      */
     Verdict judge(Worker w, int exitValue, Phase phase, Duration minUptime) {
+        if (w.role == Role.RETIRING) {
+            w.exit(LOG.info("worker_exited"), exitValue).with("expected", true).with("killed_because", w.killedBecause)
+                    .log(w.name() + " exited with " + ExitCodes.describe(exitValue) + " (generation "
+                            + w.generationNumber() + ", drained)");
+            return Verdict.DRAINED;
+        }
+        table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + ExitCodes.describe(exitValue);
         boolean bootError = !w.wasReady && (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG);
         if (bootError && w.role == Role.INCOMING) {
             return Verdict.ABANDON_RELOAD;

@@ -4,7 +4,6 @@ import dev.forkline.logging.Log;
 import dev.forkline.os.ExitCodes;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The master process's state machine (Gunicorn's arbiter, Unicorn's master). On each turn of the
@@ -58,24 +57,21 @@ final class Supervisor implements Event.Handler {
             e.accept(this);
             settle(); // the next event of the batch finds the phase that follows from this one
         }
-        tick();
+        Runnable timers = switch (phase) {
+            case STARTING, RUNNING, RELOADING -> () -> {
+                watchdog.check();
+                reload.advance();
+                respawn.spawnMissing();
+            };
+            case STOPPING -> shutdown::tick;
+            case STOPPED -> () -> { };
+        };
+        timers.run();
+        settle();
         reload.retainApps();
         if (phase == Phase.STOPPED) {
             reload.closeApps();
         }
-    }
-
-    private void tick() {
-        switch (phase) {
-            case STARTING, RUNNING, RELOADING -> {
-                watchdog.check();
-                reload.advance();
-                respawn.spawnMissing();
-            }
-            case STOPPING -> shutdown.tick();
-            case STOPPED -> { }
-        }
-        settle();
     }
 
     Phase phase() {
@@ -101,7 +97,7 @@ final class Supervisor implements Event.Handler {
     /** The transitions that follow from the state itself: all ready, a reload over, nobody left. */
     private void settle() {
         if (!readyAnnounced && !stopping() && table.readyCount() == table.size()) {
-            readyAnnounced = true;
+            readyAnnounced = true; // once at start, and once after each change of the worker count
             SupervisorConfig c = reload.current().config();
             String listen = table.listen(c);
             LOG.info("all_ready").with("workers", table.size()).with("listen", listen)
@@ -123,19 +119,20 @@ final class Supervisor implements Event.Handler {
     @Override
     public void onSignal(Event.SignalReceived e) {
         String name = "SIG" + e.sig();
-        try {
-            switch (e.sig()) {
-                case INT, TERM -> {
-                    if (stopping()) {
-                        shutdown.now(name);
-                    } else {
-                        stop(name, ExitCodes.OK);
-                    }
+        Runnable action = switch (e.sig()) {
+            case INT, TERM -> () -> {
+                if (stopping()) {
+                    shutdown.now(name);
+                } else {
+                    stop(name, ExitCodes.OK);
                 }
-                case HUP -> startReload(name, null);
-                case TTIN -> scale(table.size() + 1, name);
-                case TTOU -> scale(table.size() - 1, name);
-            }
+            };
+            case HUP -> () -> startReload(name, null);
+            case TTIN -> () -> scale(table.size() + 1, name);
+            case TTOU -> () -> scale(table.size() - 1, name);
+        };
+        try {
+            action.run();
         } catch (Event.Refused r) {
             LOG.warn("signal_ignored").with("signal", e.sig().name()).with("reason", r.getMessage())
                     .log(name + " ignored: " + r.getMessage());
@@ -144,10 +141,37 @@ final class Supervisor implements Event.Handler {
 
     @Override
     public void onReload(Event.Action.Reload r, CompletableFuture<String> reply) {
-        try {
+        answer(reply, () -> {
             int target = startReload("admin request", r.waitForCompletion() ? reply : null);
-            if (!r.waitForCompletion()) {
-                reply.complete("{\"reloading\":true,\"generation\":" + target + "}");
+            return r.waitForCompletion() ? null : "{\"reloading\":true,\"generation\":" + target + "}";
+        });
+    }
+
+    @Override
+    public void onScale(Event.Action.Scale s, CompletableFuture<String> reply) {
+        answer(reply, () -> {
+            scale(s.workers(), "admin request");
+            return "{\"workers\":" + table.size() + "}";
+        });
+    }
+
+    @Override
+    public void onStop(Event.Action.Stop s, CompletableFuture<String> reply) {
+        answer(reply, () -> {
+            if (stopping()) {
+                throw new Event.Refused("already stopping");
+            }
+            stop("stop request", ExitCodes.OK);
+            return "{\"stopping\":true}";
+        });
+    }
+
+    /** Completes an admin command with its body (null: completed later, by the reload), or why not. */
+    private static void answer(CompletableFuture<String> reply, java.util.function.Supplier<String> command) {
+        try {
+            String body = command.get();
+            if (body != null) {
+                reply.complete(body);
             }
         } catch (Event.Refused e) {
             reply.completeExceptionally(e);
@@ -155,46 +179,15 @@ final class Supervisor implements Event.Handler {
     }
 
     @Override
-    public void onScale(Event.Action.Scale s, CompletableFuture<String> reply) {
-        try {
-            scale(s.workers(), "admin request");
-            reply.complete("{\"workers\":" + table.size() + "}");
-        } catch (Event.Refused e) {
-            reply.completeExceptionally(e);
-        }
-    }
-
-    @Override
-    public void onStop(Event.Action.Stop s, CompletableFuture<String> reply) {
-        if (stopping()) {
-            reply.completeExceptionally(new Event.Refused("already stopping"));
-        } else {
-            reply.complete("{\"stopping\":true}");
-            stop("stop request", ExitCodes.OK);
-        }
-    }
-
-    @Override
     public void onReady(Event.Ready e) {
         Worker w = table.find(e.worker());
-        if (w == null) {
-            return;
+        if (w != null) {
+            w.listening = e.message().listening();
+            watchdog.ready(w);
+            if (w.role == Role.INCOMING) {
+                reload.takeOver(w);
+            }
         }
-        if (w.state == Worker.State.STARTING) {
-            w.state = Worker.State.READY;
-        }
-        w.wasReady = true;
-        w.listening = e.message().listening();
-        watchdog.ready(w);
-        long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - w.startedNanos);
-        w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("listening", w.listening)
-                .log(w.name() + " ready in " + ms + " ms (generation " + w.generationNumber() + ", listening on "
-                        + String.join(", ", w.listening) + ")");
-        if (w.role == Role.INCOMING) {
-            reload.takeOver(w);
-        }
-        // The crash streak is not reset here: a worker that is ready and then dies young is still
-        // crash-looping. Only a run of FORKLINE_MIN_UPTIME resets it (RespawnPolicy).
     }
 
     @Override
@@ -216,9 +209,8 @@ final class Supervisor implements Event.Handler {
 
     @Override
     public void onUnexpected(Event.Unexpected e) {
-        Worker w = table.find(e.worker());
         LOG.warn("unexpected_message").with("pid", e.worker().pid()).with("message", String.valueOf(e.message()))
-                .log((w != null ? w.name() : "pid " + e.worker().pid()) + " sent an unexpected message: " + e.message());
+                .log("pid " + e.worker().pid() + " sent an unexpected message: " + e.message());
     }
 
     @Override
@@ -228,19 +220,12 @@ final class Supervisor implements Event.Handler {
             return;
         }
         table.remove(w);
-        String how = ExitCodes.describe(e.exitValue());
         if (stopping()) {
             shutdown.exited(w, e.exitValue());
             return;
         }
-        if (w.role == Role.RETIRING) {
-            w.exit(LOG.info("worker_exited"), e.exitValue()).with("expected", true)
-                    .with("killed_because", w.killedBecause)
-                    .log(w.name() + " exited with " + how + " (generation " + w.generationNumber() + ", drained)");
-            return;
-        }
-        table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + how;
         switch (respawn.judge(w, e.exitValue(), phase, reload.current().config().minUptime())) {
+            case DRAINED -> { }
             case HALT -> stop("a worker boot error", e.exitValue());
             case ABANDON_RELOAD -> reload.abandon(w.name() + " of generation " + w.generationNumber()
                     + " could not boot: " + RespawnPolicy.bootFailure(w, e.exitValue()));
@@ -284,18 +269,12 @@ final class Supervisor implements Event.Handler {
         if (stopping()) {
             throw new Event.Refused("the supervisor is stopping");
         }
-        if (workers < 1 || workers > SupervisorConfig.MAX_WORKERS) {
-            throw new Event.Refused("workers must be from 1 to " + SupervisorConfig.MAX_WORKERS + ", not " + workers);
-        }
-        if (workers != table.size()) {
-            LOG.info("scaled").with("from", table.size()).with("to", workers).with("trigger", why)
-                    .log(why + ": scaling from " + table.size() + " to " + workers + " workers");
-            table.resize(workers, reload.current());
+        if (table.scaleTo(workers, reload.current(), why)) {
             readyAnnounced = false;
         }
     }
 
-    /** INT/TERM, POST /stop, a boot error. */
+    /** INT/TERM, POST /stop, a boot error of the first start. */
     private void stop(String why, int code) {
         transition(Phase.STOPPING);
         reload.cancel("the supervisor is stopping");

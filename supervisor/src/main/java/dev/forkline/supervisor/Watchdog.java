@@ -59,9 +59,22 @@ final class Watchdog {
         }
     }
 
-    /** The worker is ready: it is alive now (a ready message carries no stamp). */
+    /**
+     * The worker sent {@code ready}: it serves, and is alive now (the message carries no stamp).
+     * The crash streak is not reset here: a worker that is ready and then dies young is still
+     * crash-looping; only a run of FORKLINE_MIN_UPTIME resets it ({@link RespawnPolicy}).
+     */
     void ready(Worker w) {
-        w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, clock.nanos());
+        long now = clock.nanos();
+        if (w.state == Worker.State.STARTING) {
+            w.state = Worker.State.READY;
+        }
+        w.wasReady = true;
+        w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, now);
+        long ms = TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos);
+        w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("listening", w.listening)
+                .log(w.name() + " ready in " + ms + " ms (generation " + w.generationNumber() + ", listening on "
+                        + String.join(", ", w.listening) + ")");
     }
 
     /**

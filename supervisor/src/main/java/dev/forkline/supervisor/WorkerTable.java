@@ -67,6 +67,25 @@ final class WorkerTable {
         return index < slots.size();
     }
 
+    /**
+     * Scaling: adds slots at the end (their workers start with {@code generation}) or drains the
+     * highest away. Returns whether the count changed.
+     *
+     * @throws Event.Refused for a count out of range
+     */
+    boolean scaleTo(int count, Generation generation, String why) {
+        if (count < 1 || count > SupervisorConfig.MAX_WORKERS) {
+            throw new Event.Refused("workers must be from 1 to " + SupervisorConfig.MAX_WORKERS + ", not " + count);
+        }
+        if (count == slots.size()) {
+            return false;
+        }
+        LOG.info("scaled").with("from", slots.size()).with("to", count).with("trigger", why)
+                .log(why + ": scaling from " + slots.size() + " to " + count + " workers");
+        resize(count, generation);
+        return true;
+    }
+
     /** Adds slots at the end (their workers start with {@code generation}), or drains the highest away. */
     void resize(int count, Generation generation) {
         while (slots.size() < count) {
