@@ -25,14 +25,14 @@ final class Reload {
 
     /** Reads the configuration again, for a reload. */
     interface ConfigSource {
-        Loaded load() throws Exception;
-
         /**
-         * @param file the FORKLINE_CONFIG file it read, or null when there is none: then nothing can
-         *     have changed (the environment and system properties of a running process are fixed)
+         * The FORKLINE_CONFIG file a reload reads, or null when there is none: then nothing can have
+         * changed (the environment and system properties of a running process are fixed, and so is
+         * which file they name).
          */
-        record Loaded(SupervisorConfig config, String file) {
-        }
+        String file();
+
+        SupervisorConfig load() throws Exception;
     }
 
     /** A reload in progress: every slot moves to {@code target}, one slot at a time. */
@@ -174,18 +174,17 @@ final class Reload {
 
     private SupervisorConfig readConfig(String why) {
         SupervisorConfig next;
+        String file = source.file();
+        if (file != null) {
+            LOG.info("config_read").with("file", file).log(why + ": reading the settings again from FORKLINE_CONFIG=" + file);
+        } else {
+            LOG.info("config_read").with("file", null)
+                    .log(why + ": no FORKLINE_CONFIG file, so the settings stay as they are (the environment and"
+                            + " system properties of a running process cannot change); new workers run the jar now"
+                            + " on disk");
+        }
         try {
-            ConfigSource.Loaded loaded = source.load();
-            next = loaded.config();
-            if (loaded.file() != null) {
-                LOG.info("config_read").with("file", loaded.file())
-                        .log(why + ": read the settings again from FORKLINE_CONFIG=" + loaded.file());
-            } else {
-                LOG.info("config_read").with("file", null)
-                        .log(why + ": no FORKLINE_CONFIG file, so the settings stay as they are (the environment and"
-                                + " system properties of a running process cannot change); new workers run the jar now"
-                                + " on disk");
-            }
+            next = source.load();
         } catch (ConfigException e) {
             throw refuse("reload refused, the configuration is invalid: " + e.getMessage());
         } catch (Exception e) {

@@ -89,14 +89,23 @@ final class SupervisorMain {
 
         AppSnapshots apps = AppSnapshots.inTempDir();
         java.util.concurrent.BlockingQueue<Event> events = SupervisorLoop.queue();
+        Reload.ConfigSource configSource = new Reload.ConfigSource() {
+            @Override
+            public String file() {
+                return ConfigLoader.configFile();
+            }
+
+            @Override
+            public SupervisorConfig load() throws Exception {
+                SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
+                ProcessLauncher.checkJvmOptions(next);
+                return next;
+            }
+        };
         SupervisorLoop supervisor;
         try {
-            supervisor = new SupervisorLoop(events, new Supervisor(config, Clock.SYSTEM, new ProcessLauncher(events::add),
-                    () -> {
-                        SupervisorConfig next = SupervisorConfig.from(ConfigLoader.load(vertx).await(30, TimeUnit.SECONDS));
-                        ProcessLauncher.checkJvmOptions(next);
-                        return new Reload.ConfigSource.Loaded(next, ConfigLoader.configFile());
-                    }, apps));
+            supervisor = new SupervisorLoop(events,
+                    new Supervisor(config, Clock.SYSTEM, new ProcessLauncher(events::add), configSource, apps));
         } catch (ConfigException e) {
             apps.close();
             return configError(e);

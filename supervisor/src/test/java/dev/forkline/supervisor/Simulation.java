@@ -237,7 +237,17 @@ final class Simulation {
         this.scenario = scenario;
         SupervisorConfig first = SupervisorConfig.from(scenario.settings().values());
         generationFates.put(first, scenario.firstGeneration());
-        this.supervisor = new Supervisor(first, clock, this::spawn, this::readConfig, NO_APPS);
+        this.supervisor = new Supervisor(first, clock, this::spawn, new Reload.ConfigSource() {
+            @Override
+            public String file() {
+                return CONFIG_FILE;
+            }
+
+            @Override
+            public SupervisorConfig load() {
+                return readConfig();
+            }
+        }, NO_APPS);
         this.invariants = new Invariants(this);
     }
 
@@ -501,7 +511,7 @@ final class Simulation {
     /** The file the simulated configuration comes from. */
     static final String CONFIG_FILE = "/etc/forkline/forkline.json";
 
-    private Reload.ConfigSource.Loaded readConfig() {
+    private SupervisorConfig readConfig() {
         Map<String, String> values = scenario.settings().values();
         GenerationFate fate = GenerationFate.NORMAL;
         switch (next.kind()) {
@@ -514,7 +524,7 @@ final class Simulation {
         }
         SupervisorConfig config = SupervisorConfig.from(values);
         generationFates.put(config, fate);
-        return new Reload.ConfigSource.Loaded(config, CONFIG_FILE);
+        return config;
     }
 
     // ---- diagnostics ----
