@@ -193,7 +193,9 @@ final class Reload {
         SupervisorConfig now = current.config();
         String listen = AdminConfig.hostPort(now.worker().host(), now.worker().port());
         String nextListen = AdminConfig.hostPort(next.worker().host(), next.worker().port());
-        if (!listen.equals(nextListen)) {
+        // The built-in server's address: an application's ports are its own (its config), and its new
+        // workers bind wherever it now says while the old ones drain.
+        if (now.app().isEmpty() && next.app().isEmpty() && !listen.equals(nextListen)) {
             throw refuse("reload refused: FORKLINE_HOST/FORKLINE_PORT changed from " + listen + " to " + nextListen
                     + "; a reload keeps the listening address, restart to move it");
         }

@@ -103,6 +103,11 @@ final class Supervisor implements Event.Handler {
             LOG.info("all_ready").with("workers", table.size()).with("listen", listen)
                     .log("all " + table.size() + " workers ready on " + listen);
             if (phase == Phase.STARTING) {
+                String shared = sharedApplicationPort();
+                if (shared != null) {
+                    stop(shared, ExitCodes.BOOT);
+                    return;
+                }
                 transition(Phase.RUNNING);
             }
         }
@@ -272,6 +277,42 @@ final class Supervisor implements Event.Handler {
         if (table.scaleTo(workers, reload.current(), why)) {
             readyAnnounced = false;
         }
+    }
+
+    /**
+     * An application's ports are bound with SO_REUSEPORT in every worker, so another process of the
+     * same user that listens the same way (a second Forkline running the same app, by mistake) would
+     * silently share its connections. The built-in server's ports are checked before any worker
+     * starts (a plain bind); an application's are known only once its workers are ready: a listener
+     * on them that is not one of ours halts the first start, as a taken port does. Null when none.
+     */
+    private String sharedApplicationPort() {
+        if (reload.current().config().app().isEmpty()) {
+            return null;
+        }
+        java.util.Set<Long> ours = new java.util.HashSet<>();
+        table.live().forEach(w -> ours.add(w.pid));
+        java.util.Set<Integer> ports = new java.util.TreeSet<>();
+        for (Worker w : table.withRole(Role.SERVING)) {
+            if (w.listening != null) {
+                w.listening.forEach(a -> ports.add(Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
+            }
+        }
+        for (int port : ports) {
+            java.util.Set<Long> others = new java.util.TreeSet<>(PortOwner.listenerPids(port));
+            others.removeAll(ours);
+            if (!others.isEmpty()) {
+                long other = others.iterator().next();
+                String who = PortOwner.forklineSupervisor(port).filter(pid -> pid != ProcessHandle.current().pid())
+                        .map(pid -> "Forkline supervisor pid " + pid).orElse("pid " + other + " (" + PortOwner.command(other) + ")");
+                String message = "the application's port " + port + " is also listened on by " + who
+                        + ", with SO_REUSEPORT: the kernel would split the connections between it and us; stop it"
+                        + " or give the application another port; halting";
+                LOG.error("boot_error").with("port", port).with("reason", message).with("halt", true).log(message);
+                return "a shared application port";
+            }
+        }
+        return null;
     }
 
     /** INT/TERM, POST /stop, a boot error of the first start. */
