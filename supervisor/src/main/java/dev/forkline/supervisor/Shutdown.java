@@ -26,6 +26,8 @@ final class Shutdown {
     private boolean killedAtDeadline;
     private int byThemselves;
     private final List<String> killed = new ArrayList<>();
+    /** How the workers of the stop exited ("code 0", "signal KILL (9)"), and how many each way. */
+    private final java.util.Map<String, Integer> exits = new java.util.TreeMap<>();
 
     Shutdown(WorkerTable table, Clock clock) {
         this.table = table;
@@ -69,6 +71,7 @@ final class Shutdown {
      */
     void exited(Worker w, int exitValue) {
         String how = ExitCodes.describe(exitValue);
+        exits.merge(how, 1, Integer::sum);
         if (w.killedBecause != null && exitValue == ExitCodes.KILLED) {
             killed.add(w.name());
             if (w.killedBecause.equals("shutdown timeout") && exitCode == ExitCodes.OK) {
@@ -84,7 +87,7 @@ final class Shutdown {
     /** Every worker is gone: the summary. */
     void finished() {
         LOG.info("stop_summary").with("exited_by_themselves", byThemselves).with("killed", List.copyOf(killed))
-                .with("exit_code", exitCode)
+                .with("exits", java.util.Map.copyOf(exits)).with("exit_code", exitCode)
                 .log("all workers stopped (" + byThemselves + " exited by themselves, "
                         + (killed.isEmpty() ? "none killed" : killed.size() + " killed: " + String.join(", ", killed))
                         + "); exiting with code " + exitCode);

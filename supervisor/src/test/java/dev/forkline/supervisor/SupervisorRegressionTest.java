@@ -157,7 +157,8 @@ class SupervisorRegressionTest {
         var summary = sim.logged("stop_summary");
         assertThat(summary).hasSize(1);
         assertThat(summary.get(0).fields()).containsEntry("exited_by_themselves", 1)
-                .containsEntry("killed", List.of("worker 1 pid 1001")).containsEntry("exit_code", 6);
+                .containsEntry("killed", List.of("worker 1 pid 1001")).containsEntry("exit_code", 6)
+                .containsEntry("exits", java.util.Map.of("code 0", 1, "signal KILL (9)", 1));
     }
 
     @Test
