@@ -133,4 +133,26 @@ final class PortOwner {
         }
         return Optional.empty();
     }
+
+    /**
+     * A listener on one of {@code addresses}' ports ({@code host:port}) that is none of {@code ours}:
+     * the line that halts the start, or empty.
+     */
+    static Optional<String> sharedPort(Set<String> addresses, Set<Long> ours) {
+        Set<Integer> ports = new java.util.TreeSet<>();
+        addresses.forEach(a -> ports.add(Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
+        for (int port : ports) {
+            Set<Long> others = new java.util.TreeSet<>(listenerPids(port));
+            others.removeAll(ours);
+            if (!others.isEmpty()) {
+                long other = others.iterator().next();
+                String who = forklineSupervisor(port).filter(pid -> pid != ProcessHandle.current().pid())
+                        .map(pid -> "Forkline supervisor pid " + pid).orElse("pid " + other + " (" + command(other) + ")");
+                return Optional.of("the application's port " + port + " is also listened on by " + who
+                        + ", with SO_REUSEPORT: the kernel would split the connections between it and us; stop it"
+                        + " or give the application another port; halting");
+            }
+        }
+        return Optional.empty();
+    }
 }

@@ -292,27 +292,12 @@ final class Supervisor implements Event.Handler {
         }
         java.util.Set<Long> ours = new java.util.HashSet<>();
         table.live().forEach(w -> ours.add(w.pid));
-        java.util.Set<Integer> ports = new java.util.TreeSet<>();
-        for (Worker w : table.withRole(Role.SERVING)) {
-            if (w.listening != null) {
-                w.listening.forEach(a -> ports.add(Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
-            }
-        }
-        for (int port : ports) {
-            java.util.Set<Long> others = new java.util.TreeSet<>(PortOwner.listenerPids(port));
-            others.removeAll(ours);
-            if (!others.isEmpty()) {
-                long other = others.iterator().next();
-                String who = PortOwner.forklineSupervisor(port).filter(pid -> pid != ProcessHandle.current().pid())
-                        .map(pid -> "Forkline supervisor pid " + pid).orElse("pid " + other + " (" + PortOwner.command(other) + ")");
-                String message = "the application's port " + port + " is also listened on by " + who
-                        + ", with SO_REUSEPORT: the kernel would split the connections between it and us; stop it"
-                        + " or give the application another port; halting";
-                LOG.error("boot_error").with("port", port).with("reason", message).with("halt", true).log(message);
-                return "a shared application port";
-            }
-        }
-        return null;
+        java.util.Set<String> addresses = new java.util.TreeSet<>();
+        table.withRole(Role.SERVING).forEach(w -> addresses.addAll(w.listening == null ? List.of() : w.listening));
+        return PortOwner.sharedPort(addresses, ours).map(message -> {
+            LOG.error("boot_error").with("reason", message).with("halt", true).log(message);
+            return "a shared application port";
+        }).orElse(null);
     }
 
     /** INT/TERM, POST /stop, a boot error of the first start. */
