@@ -45,7 +45,7 @@ class ControlCodecTest {
     void heartbeatIsTheDocumentedJsonLineWithTheWorkersSendTime() {
         String line = "{\"type\":\"heartbeat\",\"pid\":4242,\"slot\":1,\"generation\":3,\"uptime_ms\":12345,"
                 + "\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,\"bytes_out\":40000,"
-                + "\"http_requests\":55,\"sent_ns\":987654321012}";
+                + "\"http_requests\":55,\"resets\":9,\"sent_ns\":987654321012}";
         assertThat(ControlCodec.encode(new ControlMessage.Heartbeat(STATS, 987_654_321_012L))).isEqualTo(line);
         assertThat(ControlCodec.decode(line)).isEqualTo(new ControlMessage.Heartbeat(STATS, 987_654_321_012L));
     }

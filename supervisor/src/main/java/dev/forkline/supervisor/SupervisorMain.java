@@ -68,7 +68,7 @@ final class SupervisorMain {
         }
         warnAboutConnectionMigration();
         if (config.app().isEmpty()) { // the checked settings are the built-in server's
-            Capacity.warnings(config).forEach(LOG::warning);
+            Capacity.warnings(config).forEach(w -> LOG.warn("capacity_warning").log(w));
         }
         if (config.app().isPresent()) {
             AppSpec app = config.app().get();

@@ -37,7 +37,7 @@ class ControlChannelReaderTest {
     void keepsReadingAWorkerAfterAnOverlongOrMalformedLine() {
         // Issue 10, defect 4: an over-long line used to end the reading. The worker then blocked
         // writing heartbeats into the full pipe and was killed as "hung", for the wrong reason.
-        WorkerStats stats = new WorkerStats(4242, 0, 1, 5, 0, 0, 0, 0, 0, 0);
+        WorkerStats stats = new WorkerStats(4242, 0, 1, 5, 0, 0, 0, 0, 0, 0, 0);
         String stdout = ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, java.util.List.of("0.0.0.0:3000"))) + "\n"
                 + "x".repeat(3 * ControlCodec.MAX_LINE) + "\n"
                 + "not json at all\n"

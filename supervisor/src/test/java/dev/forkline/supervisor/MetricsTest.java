@@ -20,6 +20,8 @@ class MetricsTest {
         assertThat(before).containsKey("forkline_worker_requests_total{slot=\"0\"}");
         double requests = before.get("forkline_worker_requests_total{slot=\"0\"}");
         assertThat(requests).isPositive();
+        double resets = before.get("forkline_worker_client_resets_total{slot=\"0\"}");
+        assertThat(resets).isPositive();
         assertThat(before).containsKey("forkline_worker_info{generation=\"1\",pid=\"1000\",role=\"serving\",slot=\"0\"}");
 
         sim.steps(new Simulation.Crash(0, 128 + 9), new Simulation.Wait(10),
@@ -27,6 +29,7 @@ class MetricsTest {
         Map<String, Double> after = AdminApiIT.parse(metrics.scrape());
 
         assertThat(after.get("forkline_worker_requests_total{slot=\"0\"}")).isGreaterThan(requests);
+        assertThat(after.get("forkline_worker_client_resets_total{slot=\"0\"}")).isGreaterThan(resets);
         assertThat(after).containsKey("forkline_worker_info{generation=\"2\",pid=\"1002\",role=\"serving\",slot=\"0\"}")
                 .doesNotContainKey("forkline_worker_info{generation=\"1\",pid=\"1000\",role=\"serving\",slot=\"0\"}");
         assertThat(after.keySet()).filteredOn(k -> k.startsWith("forkline_worker_") && !k.startsWith("forkline_worker_info")

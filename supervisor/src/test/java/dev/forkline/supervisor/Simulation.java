@@ -485,7 +485,7 @@ final class Simulation {
                 p.lastHeartbeatSent = clock.nanos();
                 emit(new Event.Heartbeat(p, new WorkerStats(p.pid, p.slot, p.generation,
                         (clock.nanos() - p.spawnedAt) / MS, 1, p.requests / 10, p.requests, p.requests * 6,
-                        p.requests * 8, 0), clock.nanos()));
+                        p.requests * 8, 0, p.requests / 20), clock.nanos()));
                 heartbeat(p);
             }
         });

@@ -76,10 +76,10 @@ class StartupErrorsIT {
                 "FORKLINE_BACKLOG", backlog, "FORKLINE_MAX_CONNECTIONS", maxConnections))) {
             forkline.awaitAllReady();
 
-            assertThat(forkline.log()).filteredOn(l -> l.contains("WARN"))
-                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_BACKLOG=" + backlog)
+            assertThat(forkline.events(event("capacity_warning").level("WARN"))).extracting(LogEvent::message)
+                    .anySatisfy(m -> assertThat(m).contains("FORKLINE_BACKLOG=" + backlog)
                             .contains("net.core.somaxconn=" + somaxconn))
-                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_MAX_CONNECTIONS=" + maxConnections)
+                    .anySatisfy(m -> assertThat(m).contains("FORKLINE_MAX_CONNECTIONS=" + maxConnections)
                             .contains("the limit is " + openFiles));
         }
     }
