@@ -2,6 +2,8 @@ package dev.forkline.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,13 +31,20 @@ class KubernetesManifestsIT {
     static Path tmp;
     private static Map<String, String> shipped;
     private static DockerfileFacts dockerfile;
-    private static ForklineJar jar;
+    private static ForklineProcess jar;
 
     @BeforeAll
     static void startTheJarWithThePodsSettings() throws Exception {
         shipped = KubernetesManifests.read(DIR);
         dockerfile = DockerfileFacts.parse(Files.readString(ForklineImage.ROOT.resolve("deploy/Dockerfile")));
-        jar = ForklineJar.start(KubernetesManifests.podEnvironment(shipped, dockerfile, tmp));
+        // System properties win over the pod's environment and its ConfigMap file: only the host,
+        // the ports, the worker count and the log format (the readiness event) move for this machine.
+        jar = ForklineProcess.startExactly(KubernetesManifests.podEnvironment(shipped, dockerfile, tmp), Map.of(
+                "FORKLINE_HOST", "127.0.0.1", "FORKLINE_PORT", Integer.toString(FreePorts.next()),
+                "FORKLINE_HTTP_PORT", Integer.toString(FreePorts.next()), "FORKLINE_ADMIN_HOST", "127.0.0.1",
+                "FORKLINE_ADMIN_PORT", Integer.toString(FreePorts.next()), "FORKLINE_WORKERS", "1",
+                "FORKLINE_LOG_FORMAT", "json"), List.of());
+        jar.awaitAllReady();
     }
 
     @AfterAll

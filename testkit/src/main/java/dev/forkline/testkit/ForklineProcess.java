@@ -73,12 +73,25 @@ public final class ForklineProcess implements AutoCloseable {
 
     /** Starts the jar with exactly these settings (nothing added) and these extra arguments. */
     public static ForklineProcess startExactly(Map<String, String> settings, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+        return startExactly(settings, Map.of(), args);
+    }
+
+    /**
+     * Starts the jar with exactly {@code env} as its FORKLINE_* environment, {@code properties} as
+     * system properties ({@code -DNAME=value}, which win over the environment and a FORKLINE_CONFIG
+     * file, as in production) and these extra arguments.
+     */
+    public static ForklineProcess startExactly(Map<String, String> env, Map<String, String> properties, List<String> args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", jar().toString()));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
-        pb.environment().putAll(settings);
+        pb.environment().putAll(env);
+        Map<String, String> settings = new HashMap<>(env);
+        settings.putAll(properties);
         return new ForklineProcess(pb.start(), intOr(settings.get("FORKLINE_PORT"), 3000),
                 intOr(settings.get("FORKLINE_ADMIN_PORT"), 9090), intOr(settings.get("FORKLINE_HTTP_PORT"), 8080));
     }
@@ -129,16 +142,31 @@ public final class ForklineProcess implements AutoCloseable {
 
     /** Calls the admin API: {@code admin("GET", "/status")}. */
     public Http admin(String method, String path, String... headers) throws Exception {
+        return http(adminPort, method, path, headers);
+    }
+
+    /**
+     * An HTTP request to one of this process's ports on 127.0.0.1 (admin API, HTTP facet, an
+     * application's port); {@link UncheckedIOException} when nothing answers.
+     */
+    public Http http(int port, String method, String path, String... headers) {
         java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest
-                .newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + path))
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
         if (headers.length > 0) {
             req.headers(headers);
         }
-        java.net.http.HttpResponse<String> res = java.net.http.HttpClient.newHttpClient()
-                .send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        return new Http(res.statusCode(), res.body());
+        try {
+            java.net.http.HttpResponse<String> res = java.net.http.HttpClient.newHttpClient()
+                    .send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new Http(res.statusCode(), res.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("nothing answers " + method + " http://127.0.0.1:" + port + path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public long pid() {
