@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,7 +16,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README's settings table and deploy/compose.yaml list exactly the settings Forkline reads,
- * each with its default: a setting added to {@link Setting} and forgotten in either fails here.
+ * each with its default: a setting added to {@link Setting} and forgotten in either fails here. And
+ * the stop deadlines of Compose and systemd leave the supervisor its shutdown timeout, itself above
+ * the drain timeout (the Kubernetes manifests and the Swarm stack: integration-tests).
  */
 class DocumentedSettingsTest {
     /** The checkout's root: this module's parent directory (Maven runs tests in the module). */
@@ -56,5 +59,41 @@ class DocumentedSettingsTest {
             }
         }
         assertThat(listed).isEqualTo(settings());
+    }
+
+    @Test
+    void composeAndSystemdWaitLongerThanTheShutdownTimeoutWhichWaitsLongerThanTheDrain() throws IOException {
+        // Issue 10, defect 5: the defaults were 10 s each (a drain raced the SIGKILL), and the
+        // Compose file and the unit patched them to 12 s; they now rely on the defaults.
+        Map<String, String> unit = new TreeMap<>();
+        Duration timeoutStop = null;
+        for (String line : Files.readAllLines(ROOT.resolve("deploy/forkline.service"))) {
+            Matcher env = Pattern.compile("^Environment=(FORKLINE_[A-Z0-9_]+)=(.*)$").matcher(line);
+            if (env.matches()) {
+                unit.put(env.group(1), env.group(2));
+            } else if (line.startsWith("TimeoutStopSec=")) {
+                timeoutStop = duration(line.substring("TimeoutStopSec=".length())); // seconds, like ours
+            }
+        }
+        Duration drain = Setting.DRAIN_TIMEOUT.duration(unit, Duration.ZERO, Duration.ofHours(1));
+        Duration shutdown = Setting.SHUTDOWN_TIMEOUT.duration(unit, Duration.ZERO, Duration.ofHours(1));
+        assertThat(shutdown).as("FORKLINE_SHUTDOWN_TIMEOUT under systemd").isGreaterThan(drain);
+        assertThat(timeoutStop).as("TimeoutStopSec of deploy/forkline.service").isGreaterThan(shutdown);
+
+        Duration grace = null;
+        for (String line : Files.readAllLines(ROOT.resolve("deploy/compose.yaml"))) {
+            if (line.strip().startsWith("stop_grace_period:")) {
+                grace = duration(line.strip().substring("stop_grace_period:".length()));
+            }
+        }
+        // The Compose file's own defaults equal Setting's (the test above): these are the ones.
+        Duration composeShutdown = Setting.SHUTDOWN_TIMEOUT.duration(Map.of(), Duration.ZERO, Duration.ofHours(1));
+        assertThat(grace).as("stop_grace_period of deploy/compose.yaml").isGreaterThan(composeShutdown);
+    }
+
+    /** "15s", "20": Compose's and systemd's durations here are in Forkline's own syntax. */
+    private static Duration duration(String raw) {
+        return Setting.SHUTDOWN_TIMEOUT.duration(Map.of(Setting.SHUTDOWN_TIMEOUT.variable(), raw.strip()),
+                Duration.ZERO, Duration.ofHours(1));
     }
 }
