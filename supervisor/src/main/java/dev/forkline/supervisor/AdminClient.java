@@ -211,7 +211,8 @@ final class AdminClient {
             out.println("last reload: " + describeReload(last));
         }
         if (s.getInteger("reloading_to") != null) {
-            out.println("reloading to generation " + s.getInteger("reloading_to"));
+            out.println(("rolling_back".equals(s.getString("state")) ? "rolling back to generation " : "reloading to generation ")
+                    + s.getInteger("reloading_to"));
         }
         if (!s.getJsonArray("not_ready").isEmpty()) {
             out.println("not ready: " + String.join("; ", s.getJsonArray("not_ready").stream().map(String::valueOf).toList()));

@@ -211,10 +211,10 @@ final class AdminServer {
         return o;
     }
 
-    /** How the last reload ended: {@code {"generation":3,"outcome":"abandoned","reason":"...","at":"..."}}. */
+    /** How the last reload ended: {@code {"generation":3,"outcome":"abandoned","reason":"...","slot":1,"at":"..."}}. */
     static JsonObject lastReload(Snapshot.LastReload r) {
         return new JsonObject().put("generation", r.generation() == 0 ? null : r.generation())
-                .put("outcome", r.outcome()).put("reason", r.reason())
+                .put("outcome", r.outcome()).put("reason", r.reason()).put("slot", r.slot())
                 .put("at", Instant.ofEpochMilli(r.epochMillis()).toString());
     }
 

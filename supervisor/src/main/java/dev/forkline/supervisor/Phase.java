@@ -5,9 +5,13 @@ package dev.forkline.supervisor;
  * the arrows {@link #mayBecome} allows:
  *
  * <pre>
- * STARTING ──all slots ready──▶ RUNNING ◀──done or abandoned──┐
- *    │                            │ └──HUP, POST /reload──▶ RELOADING
- *    └──INT, TERM, stop, boot error──┴──INT, TERM, stop────────┴──▶ STOPPING ──none left──▶ STOPPED
+ * STARTING ──all slots ready──▶ RUNNING ──HUP, POST /reload──▶ RELOADING
+ *                                ▲  ▲                            │   │ ▲
+ *                                │  └──done, or abandoned with───┘   │ │ HUP, POST /reload
+ *                                │     no slot moved                 ▼ │
+ *                                └──────every slot moved back──── ROLLING_BACK
+ *
+ * any of them ──INT, TERM, stop (and a boot error while STARTING)──▶ STOPPING ──none left──▶ STOPPED
  * </pre>
  */
 enum Phase {
@@ -20,6 +24,11 @@ enum Phase {
     RUNNING,
     /** A rolling reload moves the slots to the next generation, one at a time. */
     RELOADING,
+    /**
+     * A reload was abandoned after some slots had moved to its generation: they move back to the
+     * running one, one at a time as in a reload, so the server never stays mixed.
+     */
+    ROLLING_BACK,
     /** Workers drain; the stragglers get SIGKILL at FORKLINE_SHUTDOWN_TIMEOUT. */
     STOPPING,
     /** Every worker has exited: the loop ends with the exit code. */
@@ -31,7 +40,8 @@ enum Phase {
         return switch (this) {
             case STARTING -> next == RUNNING || next == STOPPING;
             case RUNNING -> next == RELOADING || next == STOPPING;
-            case RELOADING -> next == RUNNING || next == STOPPING;
+            case RELOADING -> next == RUNNING || next == ROLLING_BACK || next == STOPPING;
+            case ROLLING_BACK -> next == RUNNING || next == RELOADING || next == STOPPING;
             case STOPPING -> next == STOPPED;
             case STOPPED -> false;
         };

@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * slot start the next generation's worker as the slot's INCOMING one, wait for its {@code ready},
  * and only then let it take the slot and drain the old one. The port never has fewer listeners
  * than before. New workers that cannot boot abandon the reload; the workers not yet replaced keep
- * serving.
+ * serving, and the slots that had already moved are rolled back the same way (the running
+ * generation's worker starts as INCOMING, takes the slot once ready, the new one drains), so the
+ * server never stays mixed.
  *
  * <p>Also keeps the generations: the one the supervisor runs ({@link #current}) and the last number
  * handed out. The supervisor changes its phase on what these methods return.
@@ -35,17 +37,22 @@ final class Reload {
         SupervisorConfig load() throws Exception;
     }
 
-    /** A reload in progress: every slot moves to {@code target}, one slot at a time. */
+    /**
+     * A reload in progress: every slot moves to {@code target}, one slot at a time. Or, after an
+     * abandoned reload, a rollback: {@code target} is the running generation, which booted before.
+     */
     private static final class InProgress {
         final Generation target;
         final long startedNanos;
+        final boolean rollback;
         final List<CompletableFuture<String>> waiters = new ArrayList<>();
         /** Starts of new workers that failed before ready, in a row: a ready one resets it. */
         int failedStarts;
 
-        InProgress(Generation target, long startedNanos) {
+        InProgress(Generation target, long startedNanos, boolean rollback) {
             this.target = target;
             this.startedNanos = startedNanos;
+            this.rollback = rollback;
         }
     }
 
@@ -82,8 +89,22 @@ final class Reload {
         return current;
     }
 
+    /** A reload, or the rollback of an abandoned one, is moving slots. */
     boolean underWay() {
         return inProgress != null;
+    }
+
+    /** The slots that had moved to an abandoned reload's generation are moving back. */
+    boolean rollingBack() {
+        return inProgress != null && inProgress.rollback;
+    }
+
+    /**
+     * Whether a worker runs a generation newer than the running one: a reload's, which has never
+     * booted. A rollback's workers run the running generation.
+     */
+    boolean isNew(Generation g) {
+        return g.number() > current.number();
     }
 
     /**
@@ -96,8 +117,9 @@ final class Reload {
 
     /**
      * The supervisor runs the oldest generation any slot holds. That changes without a reload
-     * completing when the slots still on an older one go away: after a reload abandoned half way,
-     * the slots not replaced were scaled away.
+     * completing when the slots still on an older one go away while no reload moves them: a stop
+     * that cancels a reload in the same turn as the slots not yet replaced are scaled away. (An
+     * abandoned reload moves its slots back instead: {@link #rollBack}.)
      */
     void settle() {
         Generation oldest = null;
@@ -114,7 +136,7 @@ final class Reload {
         }
     }
 
-    /** The generation a reload under way moves to, 0 when none is. */
+    /** The generation a reload (or a rollback) under way moves to, 0 when none is. */
     int target() {
         return inProgress != null ? inProgress.target.number() : 0;
     }
@@ -124,8 +146,8 @@ final class Reload {
         return last;
     }
 
-    private void ended(int generation, String outcome, String reason) {
-        last = new Snapshot.LastReload(generation, outcome, reason, clock.epochMillis());
+    private void ended(int generation, String outcome, String reason, Integer slot) {
+        last = new Snapshot.LastReload(generation, outcome, reason, slot, clock.epochMillis());
     }
 
     /** Reloads started since the supervisor started. */
@@ -150,7 +172,14 @@ final class Reload {
             throw refuse("reload refused: " + e.getMessage());
         }
         newest++;
-        inProgress = new InProgress(target, clock.nanos());
+        if (rollingBack()) {
+            // The new reload takes over from the rollback: it moves every slot, moved back or not.
+            for (Worker w : table.withRole(Role.INCOMING)) {
+                w.kill("rollback superseded");
+                table.assign(w, Role.RETIRING);
+            }
+        }
+        inProgress = new InProgress(target, clock.nanos(), false);
         started++;
         join(waiter);
         LOG.info("reload_started").with("generation", newest).with("trigger", why)
@@ -209,13 +238,14 @@ final class Reload {
     /** A reload that cannot start: logged, kept as the last reload's outcome, and the exception to throw. */
     Event.Refused refuse(String message) {
         LOG.error("reload_refused").with("reason", message).log(message);
-        ended(0, "refused", message);
+        ended(0, "refused", message, null);
         return new Event.Refused(message, last);
     }
 
     /**
-     * One step: while no slot has an incoming worker, start one for the first slot still on an older
-     * generation. Returns true when every slot runs the new generation: the reload is complete.
+     * One step: while no slot has an incoming worker, start one for the first slot that does not
+     * run the target generation yet (its own, or its serving worker's). Returns true when every
+     * slot runs it: the reload (or the rollback) is complete.
      */
     boolean advance() {
         if (inProgress == null) {
@@ -225,8 +255,10 @@ final class Reload {
             return false; // one slot at a time
         }
         long now = clock.nanos();
+        int target = inProgress.target.number();
         for (WorkerTable.Slot slot : table.slots()) {
-            if (slot.generation.number() < inProgress.target.number()) {
+            Worker serving = table.serving(slot.index);
+            if (slot.generation.number() != target || (serving != null && serving.generationNumber() != target)) {
                 if (respawn.due(slot, now)) {
                     spawnIncoming(slot);
                 }
@@ -245,7 +277,14 @@ final class Reload {
                     .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
                             + (old != null ? "pid " + old.pid : "an empty slot") + ")");
         } catch (IOException e) {
-            abandon("cannot start worker " + slot.index + ": " + e.getMessage());
+            if (inProgress.rollback) {
+                // No process, so no exit will come: the rollback tries again after the longest delay.
+                LOG.error("spawn_failed").with("slot", slot.index).with("reason", e.getMessage())
+                        .log("cannot start worker " + slot.index + ": " + e.getMessage());
+                slot.respawnAtNanos = clock.nanos() + RespawnPolicy.MAX_BACKOFF.toNanos();
+            } else {
+                abandon("cannot start worker " + slot.index + ": " + e.getMessage(), slot.index);
+            }
         }
     }
 
@@ -263,17 +302,26 @@ final class Reload {
 
     /**
      * An incoming worker crashed before it was ready. Returns true if that abandons the reload
-     * ({@link #ATTEMPTS} failed starts).
+     * ({@link #ATTEMPTS} failed starts in a row). A rollback is never abandoned: its generation
+     * booted before, and its slot's crash-loop delay paces the next try, as for a respawn.
      */
-    boolean incomingFailed() {
-        if (inProgress != null && ++inProgress.failedStarts >= ATTEMPTS) {
-            abandon("generation " + inProgress.target.number() + " failed to start " + ATTEMPTS + " times");
+    boolean incomingFailed(Worker w, int exitValue) {
+        if (inProgress != null && !inProgress.rollback && ++inProgress.failedStarts >= ATTEMPTS) {
+            abandon("generation " + inProgress.target.number() + " failed to start " + ATTEMPTS + " times in a row (last: "
+                    + w.name() + " " + dev.forkline.os.ExitCodes.describe(exitValue) + ")", w.slot);
             return true;
         }
         return false;
     }
 
     private void complete() {
+        if (inProgress.rollback) {
+            long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
+            LOG.info("rollback_completed").with("generation", current.number()).with("millis", ms)
+                    .log("every slot runs generation " + current.number() + " again (rolled back in " + ms + " ms)");
+            inProgress = null;
+            return;
+        }
         current = inProgress.target;
         applyLogging();
         long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
@@ -281,24 +329,52 @@ final class Reload {
                 .log("reload to generation " + current.number() + " complete in " + ms + " ms");
         String body = "{\"reloaded\":true,\"generation\":" + current.number() + ",\"millis\":" + ms + "}";
         inProgress.waiters.forEach(w -> w.complete(body));
-        ended(current.number(), "completed", "");
+        ended(current.number(), "completed", "", null);
         inProgress = null;
     }
 
-    /** Gives up: the incoming worker is killed, the workers not yet replaced keep serving. */
-    void abandon(String why) {
-        LOG.error("reload_abandoned").with("generation", inProgress.target.number()).with("reason", why)
-                .log("reload to generation " + inProgress.target.number() + " abandoned: " + why
-                        + "; workers not yet replaced keep serving");
+    /**
+     * Gives up, because of the new worker of {@code slot}: it is killed, the workers not yet
+     * replaced keep serving, and the slots that had moved to the new generation move back.
+     */
+    void abandon(String why, int slot) {
+        int failed = inProgress.target.number();
+        LOG.error("reload_abandoned").with("generation", failed).with("slot", slot).with("reason", why)
+                .log("reload to generation " + failed + " abandoned: " + why + "; workers not yet replaced keep serving");
         for (Worker w : table.withRole(Role.INCOMING)) {
             w.kill("reload abandoned");
             table.assign(w, Role.RETIRING);
         }
-        ended(inProgress.target.number(), "abandoned", why);
-        Event.Refused refused = new Event.Refused("reload to generation " + inProgress.target.number()
-                + " abandoned: " + why, last);
+        ended(failed, "abandoned", why, slot);
+        Event.Refused refused = new Event.Refused("reload to generation " + failed + " abandoned: " + why, last);
         inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
         inProgress = null;
+        rollBack(failed);
+    }
+
+    /**
+     * After an abandoned reload: every slot respawns with the running generation again, and the
+     * slots whose worker already runs the abandoned one get the running generation's worker back,
+     * one slot at a time as in a reload (with its settings and its copy of the application).
+     */
+    private void rollBack(int abandoned) {
+        List<Integer> moved = new ArrayList<>();
+        for (WorkerTable.Slot s : table.slots()) {
+            Worker serving = table.serving(s.index);
+            if (s.generation.number() != current.number()
+                    || (serving != null && serving.generationNumber() != current.number())) {
+                moved.add(s.index);
+                s.generation = current;
+            }
+        }
+        if (moved.isEmpty()) {
+            return;
+        }
+        inProgress = new InProgress(current, clock.nanos(), true);
+        LOG.warn("rollback_started").with("generation", current.number()).with("abandoned", abandoned)
+                .with("slots", List.copyOf(moved))
+                .log("moving slots " + moved + " back from generation " + abandoned + " to generation "
+                        + current.number() + ", one at a time: the server never stays mixed");
     }
 
     /**
@@ -332,7 +408,11 @@ final class Reload {
             for (Worker w : table.withRole(Role.INCOMING)) {
                 table.assign(w, Role.RETIRING);
             }
-            ended(inProgress.target.number(), "abandoned", why);
+            if (inProgress.rollback) {
+                inProgress = null; // the last reload's outcome stays: abandoned, and why
+                return;
+            }
+            ended(inProgress.target.number(), "abandoned", why, null);
             Event.Refused refused = new Event.Refused(why, last);
             inProgress.waiters.forEach(w -> w.completeExceptionally(refused));
             inProgress = null;

@@ -61,18 +61,26 @@ final class RespawnPolicy {
      * <p>A boot error halts only during the first start: later its generation has booted before
      * (a respawn may work: a port held a moment by someone else, a file being replaced), and it is
      * retried with the crash-loop delay while the other workers serve. One of a reload's new
-     * generation abandons the reload.
+     * generation ({@code newGeneration}: it has never booted) abandons the reload; one of a
+     * rollback's worker (the running generation) is retried like a respawn.
+     *
+     * <p>The slot's last exit, which the status shows beside the slot's serving worker, is that of
+     * its serving workers: an incoming worker's exit is the reload's (its log line and, when it
+     * abandons the reload, the reload's outcome), never shown as the old generation's.
      */
-    Verdict judge(Worker w, int exitValue, Phase phase, Duration minUptime) {
+    Verdict judge(Worker w, int exitValue, Phase phase, Duration minUptime, boolean newGeneration) {
         if (w.role == Role.RETIRING) {
             w.exit(LOG.info("worker_exited"), exitValue).with("expected", true).with("killed_because", w.killedBecause)
                     .log(w.name() + " exited with " + ExitCodes.describe(exitValue) + " (generation "
                             + w.generationNumber() + ", drained)");
             return Verdict.DRAINED;
         }
-        table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + ExitCodes.describe(exitValue);
+        if (w.role == Role.SERVING) {
+            table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "")
+                    + ExitCodes.describe(exitValue);
+        }
         boolean bootError = !w.wasReady && (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG);
-        if (bootError && w.role == Role.INCOMING) {
+        if (bootError && w.role == Role.INCOMING && newGeneration) {
             return Verdict.ABANDON_RELOAD;
         }
         if (bootError && phase == Phase.STARTING) {

@@ -16,9 +16,15 @@ package dev.forkline.supervisor;
 enum Role {
     /** Holds its slot: ready and listening, or starting after a respawn. */
     SERVING,
-    /** During a reload: the next generation's worker for a slot, until it is ready and takes it. */
+    /**
+     * During a reload: the next generation's worker for a slot, until it is ready and takes it (in
+     * a rollback, the running generation's, taking the slot back).
+     */
     INCOMING,
-    /** Draining away: replaced by a reload, scaled down, or the incoming worker of an abandoned reload. */
+    /**
+     * Draining away: replaced by a reload or a rollback, scaled down, or the incoming worker of an
+     * abandoned reload (or of a rollback a new reload took over from).
+     */
     RETIRING;
 
     private final String label = name().toLowerCase(java.util.Locale.ROOT);

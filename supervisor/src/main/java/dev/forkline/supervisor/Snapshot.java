@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * What the supervisor's loop knows, frozen after each turn of the loop and published for the admin
  * API, which never touches the loop's own state.
  *
- * @param state the supervisor's {@link Phase}: {@code starting}, {@code running}, {@code reloading},
+ * @param state the supervisor's {@link Phase}: {@code starting}, {@code running}, {@code reloading}, {@code rolling_back},
  *     {@code stopping} or {@code stopped}
  * @param workers every live worker: serving ones, ones starting for a reload, ones draining
  * @param restartsByReason respawns since start by cause (crash, signal, hung, boot_timeout, out_of_memory, exit)
@@ -44,8 +44,10 @@ record Snapshot(
      *     one was made
      * @param outcome {@code completed}, {@code abandoned} (new workers could not start, or a stop) or
      *     {@code refused} (the configuration could not be read, or would move the listener)
+     * @param slot the slot whose new worker made it fail (could not boot, failed to start, could not
+     *     be spawned); null otherwise
      */
-    record LastReload(int generation, String outcome, String reason, long epochMillis) {
+    record LastReload(int generation, String outcome, String reason, Integer slot, long epochMillis) {
     }
 
     /** One worker as the admin API shows it. */

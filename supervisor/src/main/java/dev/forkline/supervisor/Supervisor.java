@@ -58,7 +58,7 @@ final class Supervisor implements Event.Handler {
             settle(); // the next event of the batch finds the phase that follows from this one
         }
         Runnable timers = switch (phase) {
-            case STARTING, RUNNING, RELOADING -> () -> {
+            case STARTING, RUNNING, RELOADING, ROLLING_BACK -> () -> {
                 watchdog.check();
                 reload.advance();
                 respawn.spawnMissing();
@@ -111,7 +111,10 @@ final class Supervisor implements Event.Handler {
                 transition(Phase.RUNNING);
             }
         }
-        if (phase == Phase.RELOADING && !reload.underWay()) {
+        if (phase == Phase.RELOADING && reload.rollingBack()) {
+            transition(Phase.ROLLING_BACK);
+        }
+        if ((phase == Phase.RELOADING || phase == Phase.ROLLING_BACK) && !reload.underWay()) {
             transition(Phase.RUNNING);
         }
         reload.settle();
@@ -229,14 +232,15 @@ final class Supervisor implements Event.Handler {
             shutdown.exited(w, e.exitValue());
             return;
         }
-        switch (respawn.judge(w, e.exitValue(), phase, reload.current().config().minUptime())) {
+        switch (respawn.judge(w, e.exitValue(), phase, reload.current().config().minUptime(),
+                reload.isNew(w.generation))) {
             case DRAINED -> { }
             case HALT -> stop("a worker boot error", e.exitValue());
             case ABANDON_RELOAD -> reload.abandon(w.name() + " of generation " + w.generationNumber()
-                    + " could not boot: " + RespawnPolicy.bootFailure(w, e.exitValue()));
+                    + " could not boot: " + RespawnPolicy.bootFailure(w, e.exitValue()), w.slot);
             case RESPAWN -> {
                 if (w.role == Role.INCOMING) {
-                    reload.incomingFailed();
+                    reload.incomingFailed(w, e.exitValue());
                 }
             }
         }
@@ -247,7 +251,7 @@ final class Supervisor implements Event.Handler {
         if (stopping()) {
             throw reload.refuse("reload refused: the supervisor is stopping");
         }
-        if (reload.underWay()) {
+        if (reload.underWay() && !reload.rollingBack()) {
             return reload.join(why, waiter);
         }
         if (phase == Phase.STARTING) {
@@ -256,7 +260,7 @@ final class Supervisor implements Event.Handler {
                     + table.size() + " workers ready); reload once it runs, or restart it");
         }
         int configured = reload.current().config().workers();
-        Generation next = reload.begin(why, waiter);
+        Generation next = reload.begin(why, waiter); // a rollback under way gives way to it
         transition(Phase.RELOADING);
         // Scaling (TTIN/TTOU, POST /workers) persists across reloads unless FORKLINE_WORKERS changed.
         int wanted = next.config().workers();

@@ -35,6 +35,13 @@ final class Invariants {
         for (Event e : events) {
             Worker w = e instanceof Event.Exited x ? sim.supervisor.table().find(x.worker())
                     : e instanceof Event.Ready r ? sim.supervisor.table().find(r.worker()) : null;
+            // Serving when it exits: serving now, or incoming with its ready earlier in the batch
+            // (it takes the slot first).
+            if (w != null && e instanceof Event.Exited x && (w.role == Role.SERVING || (w.role == Role.INCOMING
+                    && events.subList(0, events.indexOf(e)).stream()
+                            .anyMatch(r -> r instanceof Event.Ready ready && ready.worker() == x.worker())))) {
+                slotsWithAServingExit.add(w.slot);
+            }
             if (w == null || w.role != Role.INCOMING) {
                 continue;
             }
@@ -45,6 +52,9 @@ final class Invariants {
             }
         }
     }
+
+    /** Slots (by index) one of whose serving workers has exited since the simulation began. */
+    private final Set<Integer> slotsWithAServingExit = new HashSet<>();
 
     /** Starts of a reload's new workers that failed before ready, in a row, by generation. */
     private final Map<Integer, Integer> failedStartsInARow = new HashMap<>();
@@ -64,6 +74,8 @@ final class Invariants {
         haltsOnlyOnABootErrorOfTheFirstStart(phase);
         aReloadThatCannotBootLeavesThePreviousGenerationServing(table);
         theReportedGenerationRuns(table);
+        theServerNeverStaysMixed(table, phase);
+        aSlotShowsTheExitsOfItsServingWorkersOnly();
         aReloadIsAbandonedOnlyAfterFailedStartsInARow();
         countersNeverGoBack(lastSnapshot);
     }
@@ -232,6 +244,36 @@ final class Invariants {
         int reported = lastSnapshot.generation();
         check(table.slots().stream().anyMatch(s -> s.generation.number() == reported), () ->
                 "the reported generation (" + reported + ") is one that runs");
+    }
+
+    /**
+     * Once no reload (nor the rollback of an abandoned one) is under way, every slot and every
+     * serving worker runs the reported generation: an abandoned reload never leaves some slots on
+     * its generation.
+     */
+    private void theServerNeverStaysMixed(WorkerTable table, Phase phase) {
+        if (phase != Phase.RUNNING) {
+            return;
+        }
+        int reported = lastSnapshot.generation();
+        for (WorkerTable.Slot s : table.slots()) {
+            Worker w = table.serving(s.index);
+            check(s.generation.number() == reported && (w == null || w.generationNumber() == reported), () ->
+                    "outside a reload every slot runs the reported generation " + reported + ": slot " + s.index
+                            + " has generation " + s.generation.number() + (w == null ? "" : ", its worker " + w.generationNumber()));
+        }
+    }
+
+    /**
+     * The last exit the status shows beside a slot's worker is one of the slot's serving workers
+     * (or its failed spawn), never the exit of a reload's new worker: that one is the reload's.
+     */
+    private void aSlotShowsTheExitsOfItsServingWorkersOnly() {
+        for (Snapshot.Worker w : lastSnapshot.workers()) {
+            check(w.lastExit().isEmpty() || w.lastExit().startsWith("could not start")
+                    || slotsWithAServingExit.contains(w.slot()), () -> "slot " + w.slot() + " shows the last exit \""
+                    + w.lastExit() + "\" though none of its serving workers has exited");
+        }
     }
 
     /** A reload is abandoned for failed starts only after {@link Reload#ATTEMPTS} of them in a row. */

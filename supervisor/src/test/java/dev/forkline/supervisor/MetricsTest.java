@@ -35,4 +35,18 @@ class MetricsTest {
         assertThat(after.keySet()).filteredOn(k -> k.startsWith("forkline_worker_") && !k.startsWith("forkline_worker_info")
                 && !k.startsWith("forkline_worker_restarts")).allMatch(k -> k.endsWith("{slot=\"0\"}"));
     }
+
+    @Test
+    void afterAnAbandonedReloadEverySlotShowsTheGenerationThatRuns() {
+        // Issue 9 review: slot 0 had moved to generation 2 when slot 1's new worker could not boot;
+        // it stayed there, so the metrics showed a generation the server had abandoned.
+        Simulation sim = SupervisorRegressionTest.started(SupervisorRegressionTest.settings(3),
+                SupervisorRegressionTest.SECOND_NEW_WORKER_CANNOT_BOOT,
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(15));
+        Map<String, Double> m = AdminApiIT.parse(new Metrics(sim.supervisor::snapshot).scrape());
+
+        assertThat(m).containsEntry("forkline_generation", 1.0);
+        assertThat(m.keySet()).filteredOn(k -> k.startsWith("forkline_worker_info{")).hasSize(3)
+                .allMatch(k -> k.contains("generation=\"1\"") && k.contains("role=\"serving\""));
+    }
 }

@@ -25,6 +25,11 @@ class SupervisorRegressionTest {
         return new Simulation(new Scenario(settings, first, fates, List.of(steps))).run();
     }
 
+    /** A started simulation, for a test that looks at the state between steps (no stop at the end). */
+    static Simulation started(Settings settings, List<Fate> fates, Step... steps) {
+        return new Simulation(new Scenario(settings, GenerationFate.NORMAL, fates, List.of())).start().steps(steps);
+    }
+
     static Simulation run(Settings settings, Step... steps) {
         return run(settings, GenerationFate.NORMAL, List.of(Fate.boots(50)), steps);
     }
@@ -132,6 +137,107 @@ class SupervisorRegressionTest {
         assertThat(s.lastReload().generation()).isEqualTo(2);
         assertThat(s.lastReload().outcome()).isEqualTo("abandoned");
         assertThat(s.lastReload().reason()).contains("could not boot: cannot listen (simulated)");
+    }
+
+    // ---- issue 9 review: an abandoned reload left the server mixed, and its exit on the wrong worker ----
+
+    /** Three slots of generation 1 boot; generation 2's first new worker boots, its second cannot. */
+    static final List<Fate> SECOND_NEW_WORKER_CANNOT_BOOT = List.of(Fate.boots(50), Fate.boots(50), Fate.boots(50),
+            Fate.boots(50), new Fate(Fate.Kind.BOOT_ERROR, 50, 4, 0), Fate.boots(50));
+
+    /** Turns the loop until the reload is abandoned (a few turns). */
+    static Simulation untilAbandoned(Simulation sim) {
+        for (int i = 0; i < 50 && sim.logged("reload_abandoned").isEmpty(); i++) {
+            sim.steps(new Simulation.Wait(1));
+        }
+        assertThat(sim.logged("reload_abandoned")).as("the reload was abandoned").hasSize(1);
+        return sim;
+    }
+
+    @Test
+    void anAbandonedReloadMovesTheSlotsThatHadMovedBackToTheRunningGeneration() {
+        // Slot 0 runs generation 2 when slot 1's new worker cannot boot. Slot 0 used to stay on
+        // generation 2 for good: two versions served side by side, one of them "abandoned".
+        Simulation sim = untilAbandoned(started(settings(3), SECOND_NEW_WORKER_CANNOT_BOOT,
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP)));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.ROLLING_BACK);
+        assertThat(sim.supervisor.snapshot().reloadingTo()).isEqualTo(1);
+
+        sim.steps(new Simulation.Wait(10));
+        Snapshot s = sim.supervisor.snapshot();
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.RUNNING);
+        assertThat(s.generation()).isEqualTo(1);
+        assertThat(s.workers()).hasSize(3).allMatch(w -> w.generation() == 1 && w.role().equals("serving"));
+        assertThat(sim.processes).filteredOn(p -> p.generation == 2 && p.slot == 0).singleElement()
+                .matches(p -> p.exitValue != null && p.exitValue == 0, "drained after its slot moved back");
+        assertThat(sim.logged("rollback_completed")).hasSize(1);
+        assertThat(s.lastReload().outcome()).isEqualTo("abandoned");
+    }
+
+    @Test
+    void aReloadDuringARollbackTakesOverFromIt() {
+        Simulation sim = untilAbandoned(started(settings(3), SECOND_NEW_WORKER_CANNOT_BOOT,
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP)));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.ROLLING_BACK);
+        sim.steps(new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(1));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.RELOADING);
+        assertThat(sim.supervisor.snapshot().reloadingTo()).isEqualTo(3);
+
+        sim.steps(new Simulation.Wait(20));
+        assertThat(sim.supervisor.snapshot().lastReload().outcome()).isEqualTo("completed");
+        assertThat(sim.supervisor.snapshot().workers()).hasSize(3).allMatch(w -> w.generation() == 3);
+    }
+
+    @Test
+    void aRollbacksWorkerThatCannotBootIsRetriedNotAnotherAbandonment() {
+        // The running generation booted before: its boot error during the rollback is retried with
+        // the crash-loop delay, as for a respawn.
+        List<Fate> fates = new java.util.ArrayList<>(SECOND_NEW_WORKER_CANNOT_BOOT.subList(0, 5));
+        fates.add(new Fate(Fate.Kind.BOOT_ERROR, 50, 4, 0));
+        fates.add(Fate.boots(50));
+        Simulation sim = started(settings(3), fates,
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(15));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.RUNNING);
+        assertThat(sim.supervisor.snapshot().workers()).allMatch(w -> w.generation() == 1);
+        assertThat(sim.logged("reload_abandoned")).hasSize(1);
+        assertThat(sim.supervisor.snapshot().restartsByReason()).containsEntry("boot_error", 1L);
+    }
+
+    @Test
+    void aStopThatCancelsAReloadWhoseOldSlotsWereJustScaledAwayReportsTheGenerationLeft() {
+        // Shrunk from a simulation run: in one turn, the slot still on generation 1 is scaled away
+        // and a stop cancels the reload; every slot left runs generation 2, which must be reported
+        // (the rollback of an abandoned reload does not apply: a stop moves nothing back).
+        Simulation sim = started(settings(2), List.of(Fate.boots(50)), new Simulation.Wait(3),
+                new Simulation.Signal(Event.Sig.HUP));
+        for (int i = 0; i < 50 && sim.supervisor.table().slot(0).generation.number() != 2; i++) {
+            sim.steps(new Simulation.Wait(1));
+        }
+        assertThat(sim.supervisor.table().slot(1).generation.number()).isEqualTo(1);
+        sim.steps(new Simulation.Scale(1), new Simulation.Signal(Event.Sig.TERM), new Simulation.Wait(1));
+        assertThat(sim.supervisor.phase()).isIn(Phase.STOPPING, Phase.STOPPED);
+        assertThat(sim.supervisor.snapshot().generation()).isEqualTo(2);
+    }
+
+    @Test
+    void anAbandonedReloadShowsOnTheSlotWhoseNewWorkerFailedNotAsTheOldWorkersExit() {
+        // Slot 1's new worker cannot boot. Its exit used to become slot 1's last exit, shown beside
+        // the generation 1 worker that serves the slot and never exited.
+        Simulation sim = started(settings(3), SECOND_NEW_WORKER_CANNOT_BOOT,
+                new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(15));
+        Snapshot s = sim.supervisor.snapshot();
+        assertThat(s.lastReload()).satisfies(r -> {
+            assertThat(r.generation()).isEqualTo(2);
+            assertThat(r.slot()).isEqualTo(1);
+            assertThat(r.reason()).startsWith("worker 1 pid 1004 of generation 2 could not boot");
+        });
+        assertThat(s.workers()).filteredOn(w -> w.slot() == 1).singleElement()
+                .satisfies(w -> assertThat(w.lastExit()).isEmpty())
+                .satisfies(w -> assertThat(w.restarts()).isZero());
+        io.vertx.core.json.JsonObject status = AdminServer.status(s);
+        assertThat(status.getJsonObject("last_reload").getInteger("slot")).isEqualTo(1);
+        assertThat(status.getJsonObject("last_reload").getInteger("generation")).isEqualTo(2);
+        assertThat(status.getInteger("generation")).isEqualTo(1);
     }
 
     @Test
