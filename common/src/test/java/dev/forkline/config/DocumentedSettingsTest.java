@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -37,11 +39,8 @@ class DocumentedSettingsTest {
     @Test
     void theReadmeTableListsEverySettingWithItsDefault() throws IOException {
         Map<String, String> documented = new TreeMap<>();
-        for (String line : Files.readAllLines(ROOT.resolve("README.md"))) {
-            Matcher m = README_ROW.matcher(line);
-            if (m.find()) {
-                documented.put(m.group(1), m.group(2) == null ? "" : m.group(2));
-            }
+        for (Matcher m : lines("README.md", README_ROW)) {
+            documented.put(m.group(1), m.group(2) == null ? "" : m.group(2));
         }
         documented.remove("FORKLINE_CONFIG"); // the file itself, not a setting it can hold
         assertThat(documented).isEqualTo(settings());
@@ -50,13 +49,10 @@ class DocumentedSettingsTest {
     @Test
     void theComposeFileListsEverySettingWithItsDefault() throws IOException {
         Map<String, String> listed = new TreeMap<>();
-        for (String line : Files.readAllLines(ROOT.resolve("deploy/compose.yaml"))) {
-            Matcher m = COMPOSE_ENTRY.matcher(line);
-            if (m.matches()) {
-                Matcher d = COMPOSE_DEFAULT.matcher(m.group(2).strip());
-                // Overridable: ${FORKLINE_X:-default}; fixed inside the container: the value itself.
-                listed.put(m.group(1), d.matches() && d.group(1).equals(m.group(1)) ? d.group(2) : m.group(2).strip());
-            }
+        for (Matcher m : lines("deploy/compose.yaml", COMPOSE_ENTRY)) {
+            Matcher d = COMPOSE_DEFAULT.matcher(m.group(2).strip());
+            // Overridable: ${FORKLINE_X:-default}; fixed inside the container: the value itself.
+            listed.put(m.group(1), d.matches() && d.group(1).equals(m.group(1)) ? d.group(2) : m.group(2).strip());
         }
         assertThat(listed).isEqualTo(settings());
     }
@@ -66,29 +62,32 @@ class DocumentedSettingsTest {
         // Issue 10, defect 5: the defaults were 10 s each (a drain raced the SIGKILL), and the
         // Compose file and the unit patched them to 12 s; they now rely on the defaults.
         Map<String, String> unit = new TreeMap<>();
-        Duration timeoutStop = null;
-        for (String line : Files.readAllLines(ROOT.resolve("deploy/forkline.service"))) {
-            Matcher env = Pattern.compile("^Environment=(FORKLINE_[A-Z0-9_]+)=(.*)$").matcher(line);
-            if (env.matches()) {
-                unit.put(env.group(1), env.group(2));
-            } else if (line.startsWith("TimeoutStopSec=")) {
-                timeoutStop = duration(line.substring("TimeoutStopSec=".length())); // seconds, like ours
-            }
-        }
+        lines("deploy/forkline.service", Pattern.compile("^Environment=(FORKLINE_[A-Z0-9_]+)=(.*)$"))
+                .forEach(m -> unit.put(m.group(1), m.group(2)));
         Duration drain = Setting.DRAIN_TIMEOUT.duration(unit, Duration.ZERO, Duration.ofHours(1));
         Duration shutdown = Setting.SHUTDOWN_TIMEOUT.duration(unit, Duration.ZERO, Duration.ofHours(1));
         assertThat(shutdown).as("FORKLINE_SHUTDOWN_TIMEOUT under systemd").isGreaterThan(drain);
-        assertThat(timeoutStop).as("TimeoutStopSec of deploy/forkline.service").isGreaterThan(shutdown);
+        assertThat(lines("deploy/forkline.service", Pattern.compile("^TimeoutStopSec=(\\S+)$")))
+                .as("TimeoutStopSec of deploy/forkline.service").singleElement()
+                .satisfies(m -> assertThat(duration(m.group(1))).isGreaterThan(shutdown)); // seconds, like ours
 
-        Duration grace = null;
-        for (String line : Files.readAllLines(ROOT.resolve("deploy/compose.yaml"))) {
-            if (line.strip().startsWith("stop_grace_period:")) {
-                grace = duration(line.strip().substring("stop_grace_period:".length()));
-            }
-        }
         // The Compose file's own defaults equal Setting's (the test above): these are the ones.
         Duration composeShutdown = Setting.SHUTDOWN_TIMEOUT.duration(Map.of(), Duration.ZERO, Duration.ofHours(1));
-        assertThat(grace).as("stop_grace_period of deploy/compose.yaml").isGreaterThan(composeShutdown);
+        assertThat(lines("deploy/compose.yaml", Pattern.compile("^\\s+stop_grace_period:\\s*(\\S+)")))
+                .as("stop_grace_period of deploy/compose.yaml").singleElement()
+                .satisfies(m -> assertThat(duration(m.group(1))).isGreaterThan(composeShutdown));
+    }
+
+    /** The lines of a file of the checkout on which {@code pattern} is found, as their matches. */
+    private static List<Matcher> lines(String file, Pattern pattern) throws IOException {
+        List<Matcher> found = new ArrayList<>();
+        for (String line : Files.readAllLines(ROOT.resolve(file))) {
+            Matcher m = pattern.matcher(line);
+            if (m.find()) {
+                found.add(m);
+            }
+        }
+        return found;
     }
 
     /** "15s", "20": Compose's and systemd's durations here are in Forkline's own syntax. */

@@ -43,13 +43,8 @@ public final class LineReader {
         line.reset();
         boolean any = false;
         while (true) {
-            if (pos == limit) {
-                limit = in.read(buf, 0, buf.length);
-                pos = 0;
-                if (limit <= 0) {
-                    limit = 0;
-                    return any ? finish() : null;
-                }
+            if (pos == limit && !fill()) {
+                return any ? finish() : null;
             }
             any = true;
             int start = pos;
@@ -74,13 +69,8 @@ public final class LineReader {
     public boolean skipLine() throws IOException {
         line.reset();
         while (true) {
-            if (pos == limit) {
-                limit = in.read(buf, 0, buf.length);
-                pos = 0;
-                if (limit <= 0) {
-                    limit = 0;
-                    return false;
-                }
+            if (pos == limit && !fill()) {
+                return false;
             }
             while (pos < limit) {
                 if (buf[pos++] == '\n') {
@@ -88,6 +78,13 @@ public final class LineReader {
                 }
             }
         }
+    }
+
+    /** Reads more into the empty buffer; false at end of stream. */
+    private boolean fill() throws IOException {
+        limit = Math.max(0, in.read(buf, 0, buf.length));
+        pos = 0;
+        return limit > 0;
     }
 
     private String finish() throws LineTooLongException {
