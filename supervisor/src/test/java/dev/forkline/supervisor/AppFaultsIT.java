@@ -69,10 +69,14 @@ class AppFaultsIT {
                     forkline.await(event("worker_ready").with("pid", replacement), mark, Duration.ofSeconds(60));
                     await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
                 }
-                SteadyLoad.Result result = load.stop();
-                System.out.println("while one worker was blocked: " + result);
-                // Only connections the kernel handed to the blocked worker can fail.
-                assertThat(result.ok()).isGreaterThan(result.failed());
+                System.out.println("while one worker was blocked: " + load.stop());
+            }
+            // Only connections the kernel handed to the blocked worker could fail (how many depends
+            // on how fast a loaded machine replaces it): once it is replaced, none does.
+            try (SteadyLoad after = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
+                    Duration.ofSeconds(30), 2_000)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> after.pidsSeen().containsAll(forkline.workerPids()));
+                assertThat(after.stop().failed()).isZero();
             }
         }
     }
