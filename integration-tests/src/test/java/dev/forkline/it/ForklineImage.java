@@ -1,9 +1,12 @@
 package dev.forkline.it;
 
+import dev.forkline.testkit.LogEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.OutputFrame;
@@ -86,6 +89,16 @@ final class ForklineImage {
                 .withLogConsumer(ForklineImage::echo)
                 .waitingFor(Wait.forLogMessage(".*\"event\":\"all_ready\".*\\n", 1)
                         .withStartupTimeout(Duration.ofSeconds(120)));
+    }
+
+    /** Waits for the first event of the container's log that matches (its JSON log, see {@link #container}). */
+    static LogEvent awaitEvent(GenericContainer<?> container, Predicate<LogEvent> matcher, Duration timeout) {
+        LogEvent[] found = {null};
+        Awaitility.await(matcher.toString()).atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
+            found[0] = LogEvent.parseAll(container.getLogs()).stream().filter(matcher).findFirst().orElse(null);
+            return found[0] != null;
+        });
+        return found[0];
     }
 
     private static void echo(OutputFrame frame) {

@@ -25,9 +25,7 @@ class ImageReloadIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
             // docker kill -s HUP: tini (PID 1) forwards it to the supervisor.
             forkline.getDockerClient().killContainerCmd(forkline.getContainerId()).withSignal("HUP").exec();
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> LogEvent.parseAll(forkline.getLogs()).stream()
-                            .anyMatch(event("reload_completed").with("generation", 2)));
+            ForklineImage.awaitEvent(forkline, event("reload_completed").with("generation", 2), Duration.ofSeconds(120));
             long target = load.probes() + 500;
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > target);
             SteadyLoad.Result result = load.stop();
