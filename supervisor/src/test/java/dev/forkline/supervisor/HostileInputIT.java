@@ -198,6 +198,8 @@ class HostileInputIT {
         byte[] requests = "PING\n".repeat(100_000).getBytes(StandardCharsets.US_ASCII);
         try (Socket s = connect()) {
             s.setReceiveBufferSize(8 * 1024);
+            // Before the writer starts: the worker may read much of the flood before a probe gets through.
+            long baseline = info().bytesIn();
             Thread writer = new Thread(() -> {
                 try {
                     s.getOutputStream().write(requests);
@@ -209,12 +211,16 @@ class HostileInputIT {
             writer.start();
             // The worker's intake stops: what it has not read waits in TCP buffers, not in its heap
             // (20 MB in LineServerTest shows the pause itself; 500 KB may fit in loopback buffers).
-            long baseline = info().bytesIn();
             long[] last = {-1};
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300))
-                    .until(() -> stalledAfterReading(baseline, last));
+            try {
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> stalledAfterReading(baseline, last));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("the worker's intake did not stall after reading some of the flood: "
+                        + (last[0] - baseline) + " bytes read, writer " + (writer.isAlive() ? "writing" : "done"), e);
+            }
             long rss = ForklineProcess.rssKib(workerPid);
-            System.out.printf("    intake stalled: worker RSS %d KiB, writer %s%n", rss,
+            System.out.printf("    intake stalled after %d bytes: worker RSS %d KiB, writer %s%n", last[0] - baseline, rss,
                     writer.isAlive() ? "blocked by flow control" : "done (all in socket buffers)");
             assertThat(rss - rssBefore).isLessThan(RSS_GROWTH_LIMIT_KIB);
 
