@@ -32,8 +32,11 @@ class AppFaultsIT {
                 "FORKLINE_HEARTBEAT_INTERVAL", "200ms",
                 "FORKLINE_WORKER_TIMEOUT", "4s"))) {
             forkline.awaitAllReady();
-            // Four clients: one stuck on a connection the blocked worker accepted does not stall the rest.
-            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 4, Duration.ofMillis(20),
+            // Twelve clients: a client whose next connection lands on the blocked worker waits there
+            // (10 s read timeout) for the rest of the block, and the kernel sends each connection to
+            // either worker with even odds. With 4 clients all four were stuck at once in about one
+            // run in 16 on a busy machine; with 12, about one in 4 000.
+            try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 12, Duration.ofMillis(60),
                     Duration.ofSeconds(120), 3_000)) {
                 // Both live workers answer (on a starved machine one may have been replaced meanwhile).
                 try {
