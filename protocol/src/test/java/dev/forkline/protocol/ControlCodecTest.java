@@ -77,12 +77,12 @@ class ControlCodecTest {
     void heartbeatCarriesTheJvmFiguresOnceKnown() {
         WorkerStats withJvm = new WorkerStats(4242, 1, 3, 12_345, 7, 100, 2_000, 30_000, 40_000, 55, 9,
                 new WorkerStats.Jvm(9_000_000, 16_777_216, 12, 48, 1_530));
-        String line = ControlCodec.encode(new ControlMessage.Heartbeat(withJvm));
+        String line = ControlCodec.encode(new ControlMessage.Heartbeat(withJvm, 987_654_321_012L));
         assertThat(line).isEqualTo("{\"type\":\"heartbeat\",\"pid\":4242,\"slot\":1,\"generation\":3,"
                 + "\"uptime_ms\":12345,\"connections\":7,\"accepted\":100,\"requests\":2000,\"bytes_in\":30000,"
                 + "\"bytes_out\":40000,\"http_requests\":55,\"resets\":9,\"heap_used\":9000000,\"heap_committed\":16777216,"
-                + "\"gc_count\":12,\"gc_time_ms\":48,\"cpu_time_ms\":1530}");
-        assertThat(ControlCodec.decode(line)).isEqualTo(new ControlMessage.Heartbeat(withJvm));
+                + "\"gc_count\":12,\"gc_time_ms\":48,\"cpu_time_ms\":1530,\"sent_ns\":987654321012}");
+        assertThat(ControlCodec.decode(line)).isEqualTo(new ControlMessage.Heartbeat(withJvm, 987_654_321_012L));
         // Before the worker has read its MX beans, the figures are left out, not sent as -1.
         assertThat(ControlCodec.encodeInfo(STATS)).doesNotContain("heap_used", "gc_", "cpu_time_ms");
     }

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -44,18 +45,27 @@ final class Metrics {
                 .register(registry);
         slotCounter("forkline_worker_accepted_connections", "Connections accepted by the slot's workers", Snapshot.Totals::accepted);
         slotCounter("forkline_worker_requests", "Request lines answered by the slot's workers", Snapshot.Totals::requests);
-        slotCounter("forkline_worker_bytes_in", "Bytes read from clients by the slot's workers", Snapshot.Totals::bytesIn);
-        slotCounter("forkline_worker_bytes_out", "Bytes written to clients by the slot's workers", Snapshot.Totals::bytesOut);
+        slotCounter("forkline_worker_bytes_in", "Bytes read from clients at the socket (line protocol and HTTP) by the slot's workers",
+                Snapshot.Totals::bytesIn);
+        slotCounter("forkline_worker_bytes_out", "Bytes written to clients at the socket (line protocol and HTTP) by the slot's workers",
+                Snapshot.Totals::bytesOut);
         slotCounter("forkline_worker_http_requests", "HTTP requests answered by the slot's workers", Snapshot.Totals::httpRequests);
         slotCounter("forkline_worker_client_resets", "Line connections the client reset (counted, not logged) on the slot's workers",
                 Snapshot.Totals::resets);
-        GaugeWithCallback.builder().name("forkline_worker_heartbeat_age_seconds")
-                .help("Time since the last heartbeat of the slot's serving worker").labelNames("slot")
-                .callback(cb -> snapshot.get().workers().forEach(w -> {
-                    if (w.role().equals("serving") && w.heartbeatAgeMillis() >= 0) {
-                        cb.call(w.heartbeatAgeMillis() / 1000.0, Integer.toString(w.slot()));
-                    }
-                })).register(registry);
+        // The worker JVM's own figures (its MX beans), in base units: what the slot's processes used,
+        // and the heap of the one serving it now.
+        slotCounter("forkline_worker_gc_collections", "Garbage collections, all collectors, in the slot's workers",
+                Snapshot.Totals::gcCount);
+        slotCounter("forkline_worker_gc_seconds", "Time the slot's workers spent in garbage collection, all collectors",
+                t -> t.gcMillis() / 1000.0);
+        slotCounter("forkline_worker_cpu_seconds", "CPU time the slot's worker processes used (OperatingSystemMXBean)",
+                t -> t.cpuMillis() / 1000.0);
+        servingGauge("forkline_worker_heap_used_bytes", "Java heap in use in the slot's serving worker (MemoryMXBean)",
+                w -> w.stats() == null ? -1 : w.stats().jvm().heapUsed());
+        servingGauge("forkline_worker_heap_committed_bytes", "Java heap committed by the slot's serving worker's JVM (MemoryMXBean)",
+                w -> w.stats() == null ? -1 : w.stats().jvm().heapCommitted());
+        servingGauge("forkline_worker_heartbeat_age_seconds", "Time since the last heartbeat of the slot's serving worker",
+                w -> w.heartbeatAgeMillis() < 0 ? -1 : w.heartbeatAgeMillis() / 1000.0);
 
         GaugeWithCallback.builder().name("forkline_connections").help("Connections open on all workers")
                 .callback(cb -> cb.call(snapshot.get().openConnections())).register(registry);
@@ -106,11 +116,26 @@ final class Metrics {
     }
 
     /** A counter by slot, over every process that has held the slot (never goes back). */
-    private void slotCounter(String name, String help, ToLongFunction<Snapshot.Totals> value) {
+    private void slotCounter(String name, String help, ToDoubleFunction<Snapshot.Totals> value) {
         CounterWithCallback.builder().name(name).help(help + ", every process that held it").labelNames("slot")
                 .callback(cb -> snapshot.get().slotTotals().forEach((slot, t) ->
-                        cb.call(value.applyAsLong(t), Integer.toString(slot))))
+                        cb.call(value.applyAsDouble(t), Integer.toString(slot))))
                 .register(registry);
+    }
+
+    /**
+     * A gauge by slot: the figure of the slot's serving worker, when known. A figure is -1 until
+     * known (the JVM's until the worker has read its MX beans, after ready), and a negative value is
+     * never exported.
+     */
+    private void servingGauge(String name, String help, ToDoubleFunction<Snapshot.Worker> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("slot")
+                .callback(cb -> snapshot.get().workers().forEach(w -> {
+                    double v = w.role().equals("serving") ? value.applyAsDouble(w) : -1;
+                    if (v >= 0) {
+                        cb.call(v, Integer.toString(w.slot()));
+                    }
+                })).register(registry);
     }
 
     private void totalCounter(String name, String help, ToLongFunction<Snapshot.Totals> value) {

@@ -136,6 +136,21 @@ final class Reload {
         }
     }
 
+    /** How far a reload (or a rollback) under way is, for the views ("reloading 2/4"); null when none is. */
+    Snapshot.ReloadProgress progress() {
+        if (inProgress == null) {
+            return null;
+        }
+        int done = 0;
+        for (WorkerTable.Slot s : table.slots()) {
+            Worker w = table.serving(s.index);
+            if (w != null && w.generationNumber() == inProgress.target.number()) {
+                done++;
+            }
+        }
+        return new Snapshot.ReloadProgress(inProgress.target.number(), done, table.size());
+    }
+
     /** The generation a reload (or a rollback) under way moves to, 0 when none is. */
     int target() {
         return inProgress != null ? inProgress.target.number() : 0;
@@ -182,6 +197,7 @@ final class Reload {
         inProgress = new InProgress(target, clock.nanos(), false);
         started++;
         join(waiter);
+        table.timeline.add("reload", -1, -1, newest, why + ": reloading to generation " + newest);
         LOG.info("reload_started").with("generation", newest).with("trigger", why)
                 .log(why + ": reloading to generation " + newest + ", one slot at a time");
         return inProgress.target;
@@ -273,6 +289,7 @@ final class Reload {
         Worker old = table.serving(slot.index);
         try {
             Worker w = table.spawn(slot.index, inProgress.target, Role.INCOMING);
+            table.timeline.add("spawn", w, "spawned to replace " + (old != null ? "pid " + old.pid : "an empty slot"));
             w.about(LOG.info("worker_spawned")).with("replaces", old != null ? old.pid : null)
                     .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
                             + (old != null ? "pid " + old.pid : "an empty slot") + ")");
@@ -298,6 +315,9 @@ final class Reload {
         if (old != null) {
             table.retire(old, "replaced by pid " + incoming.pid + " of generation " + incoming.generationNumber());
         }
+        Snapshot.ReloadProgress p = progress();
+        table.timeline.add(inProgress.rollback ? "rollback_step" : "reload_step", incoming, "took over slot " + slot.index
+                + (old != null ? " from pid " + old.pid : "") + " (" + p.done() + "/" + p.slots() + ")");
     }
 
     /**
@@ -317,6 +337,8 @@ final class Reload {
     private void complete() {
         if (inProgress.rollback) {
             long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
+            table.timeline.add("rollback_done", -1, -1, current.number(), "every slot runs generation "
+                    + current.number() + " again");
             LOG.info("rollback_completed").with("generation", current.number()).with("millis", ms)
                     .log("every slot runs generation " + current.number() + " again (rolled back in " + ms + " ms)");
             inProgress = null;
@@ -325,6 +347,8 @@ final class Reload {
         current = inProgress.target;
         applyLogging();
         long ms = TimeUnit.NANOSECONDS.toMillis(clock.nanos() - inProgress.startedNanos);
+        table.timeline.add("reload_done", -1, -1, current.number(), "reload to generation " + current.number()
+                + " complete in " + ms + " ms");
         LOG.info("reload_completed").with("generation", current.number()).with("millis", ms)
                 .log("reload to generation " + current.number() + " complete in " + ms + " ms");
         String body = "{\"reloaded\":true,\"generation\":" + current.number() + ",\"millis\":" + ms + "}";
@@ -339,6 +363,7 @@ final class Reload {
      */
     void abandon(String why, int slot) {
         int failed = inProgress.target.number();
+        table.timeline.add("reload_failed", -1, -1, failed, "reload to generation " + failed + " abandoned: " + why);
         LOG.error("reload_abandoned").with("generation", failed).with("slot", slot).with("reason", why)
                 .log("reload to generation " + failed + " abandoned: " + why + "; workers not yet replaced keep serving");
         for (Worker w : table.withRole(Role.INCOMING)) {
@@ -371,6 +396,8 @@ final class Reload {
             return;
         }
         inProgress = new InProgress(current, clock.nanos(), true);
+        table.timeline.add("rollback", -1, -1, current.number(), "moving slots " + moved + " back to generation "
+                + current.number());
         LOG.warn("rollback_started").with("generation", current.number()).with("abandoned", abandoned)
                 .with("slots", List.copyOf(moved))
                 .log("moving slots " + moved + " back from generation " + abandoned + " to generation "

@@ -165,10 +165,12 @@ final class RespawnPolicy {
             Worker w = table.spawn(slot.index, slot.generation, Role.SERVING);
             if (again) {
                 slot.restarts++;
+                table.timeline.add("respawn", w, "respawned (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
                 w.about(LOG.info("worker_respawned")).with("restart", slot.restarts).with("last_exit", slot.lastExit)
                         .log("worker " + slot.index + " respawned as pid " + w.pid + " (generation "
                                 + w.generationNumber() + ", restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
             } else {
+                table.timeline.add("spawn", w, "spawned");
                 w.about(LOG.info("worker_spawned"))
                         .log(w.name() + " spawned (generation " + w.generationNumber() + ")");
             }

@@ -40,6 +40,7 @@ final class Shutdown {
         long now = clock.nanos();
         this.deadline = now + timeout.toNanos();
         List<Worker> live = List.copyOf(table.live());
+        table.timeline.add("stop", -1, -1, -1, why + ": stopping " + live.size() + " workers");
         LOG.info("stop_started").with("workers", live.size()).with("trigger", why).with("exit_code", code)
                 .with("timeout_ms", timeout.toMillis())
                 .log(why + ": stopping " + live.size() + " workers (timeout " + Setting.format(timeout) + ")");
@@ -59,6 +60,7 @@ final class Shutdown {
         }
         killedAtDeadline = true;
         for (Worker w : table.live()) {
+            table.timeline.add("kill", w, "SIGKILL: still running after the shutdown timeout");
             w.about(LOG.warn("worker_killed")).with("reason", "shutdown timeout")
                     .log(w.name() + " still running after " + Setting.format(timeout) + ": SIGKILL");
             w.kill("shutdown timeout");

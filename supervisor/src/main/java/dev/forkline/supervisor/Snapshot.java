@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * @param lastReload how the last reload ended, null before the first
  * @param slotTotals counters by slot over every process that held it, exited or alive: they never
  *     go back when a slot's worker is replaced
+ * @param reload how far the reload (or rollback) under way is; null when none is
+ * @param events the supervisor's recent events, oldest first ({@link Timeline})
  */
 record Snapshot(
         long pid,
@@ -35,7 +37,13 @@ record Snapshot(
         String listen,
         int reloadingTo,
         LastReload lastReload,
-        Map<Integer, Totals> slotTotals) {
+        Map<Integer, Totals> slotTotals,
+        ReloadProgress reload,
+        List<Timeline.Entry> events) {
+
+    /** A reload under way: {@code done} of {@code slots} slots run {@code generation} (the views: "reloading 2/4"). */
+    record ReloadProgress(int generation, int done, int slots) {
+    }
 
     /**
      * How the last reload ended, for the status and for {@code forkline reload}'s failure.
@@ -63,28 +71,36 @@ record Snapshot(
             String lastExit,
             /** -1 before the first heartbeat */
             long heartbeatAgeMillis,
-            WorkerStats stats) {
+            WorkerStats stats,
+            Rates rates) {
     }
 
-    /** Counters summed over workers. */
-    record Totals(long accepted, long requests, long bytesIn, long bytesOut, long httpRequests, long resets) {
+    /**
+     * Counters summed over workers. The JVM's ({@code gcCount}, {@code gcMillis}, {@code cpuMillis})
+     * add what each worker knew; a worker that did not know a figure yet adds nothing.
+     */
+    record Totals(long accepted, long requests, long bytesIn, long bytesOut, long httpRequests, long resets,
+                  long gcCount, long gcMillis, long cpuMillis) {
         Totals plus(Totals o) {
             return new Totals(accepted + o.accepted, requests + o.requests, bytesIn + o.bytesIn,
-                    bytesOut + o.bytesOut, httpRequests + o.httpRequests, resets + o.resets);
+                    bytesOut + o.bytesOut, httpRequests + o.httpRequests, resets + o.resets,
+                    gcCount + o.gcCount, gcMillis + o.gcMillis, cpuMillis + o.cpuMillis);
         }
 
         /** Every counter at least the other's: what a counter that never goes back shows. */
         boolean atLeast(Totals o) {
             return accepted >= o.accepted && requests >= o.requests && bytesIn >= o.bytesIn
-                    && bytesOut >= o.bytesOut && httpRequests >= o.httpRequests && resets >= o.resets;
+                    && bytesOut >= o.bytesOut && httpRequests >= o.httpRequests && resets >= o.resets
+                    && gcCount >= o.gcCount && gcMillis >= o.gcMillis && cpuMillis >= o.cpuMillis;
         }
 
-        static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0);
+        static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         Totals plus(WorkerStats s) {
             return s == null ? this : new Totals(accepted + s.accepted(), requests + s.requests(),
                     bytesIn + s.bytesIn(), bytesOut + s.bytesOut(), httpRequests + s.httpRequests(),
-                    resets + s.resets());
+                    resets + s.resets(), gcCount + Math.max(0, s.jvm().gcCount()),
+                    gcMillis + Math.max(0, s.jvm().gcMillis()), cpuMillis + Math.max(0, s.jvm().cpuMillis()));
         }
     }
 
@@ -107,14 +123,14 @@ record Snapshot(
             long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
             views.add(new Worker(w.slot, w.pid, w.generationNumber(), w.state.label,
                     w.role.label(), w.startedEpochMillis, slot == null ? 0 : slot.restarts,
-                    slot == null ? "" : slot.lastExit, age, w.stats));
+                    slot == null ? "" : slot.lastExit, age, w.stats, w.rates));
         }
         SupervisorConfig config = reload.current().config();
         return new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), phase.label(), reload.reported(), table.size(),
                 List.copyOf(views), List.copyOf(notReady), respawn.restartsByReason(), reload.count(),
                 table.exited(), table.listen(config), reload.target(), reload.last(),
-                Map.copyOf(table.totalsBySlot()));
+                Map.copyOf(table.totalsBySlot()), reload.progress(), table.timeline.events());
     }
 
     /** Ready: every slot has a ready worker (Kubernetes readiness, /healthz). */

@@ -203,6 +203,7 @@ final class Supervisor implements Event.Handler {
         Worker w = table.find(e.worker());
         if (w != null) {
             watchdog.heartbeat(w, e.sentNanos());
+            w.rates = Rates.between(w.stats, e.stats(), w.rates);
             w.stats = e.stats();
         }
     }
@@ -228,6 +229,8 @@ final class Supervisor implements Event.Handler {
             return;
         }
         table.remove(w);
+        table.timeline.add("exit", w, "exited with " + ExitCodes.describe(e.exitValue())
+                + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
         if (stopping()) {
             shutdown.exited(w, e.exitValue());
             return;

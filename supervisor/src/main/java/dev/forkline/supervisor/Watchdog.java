@@ -72,6 +72,7 @@ final class Watchdog {
         w.wasReady = true;
         w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, now);
         long ms = TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos);
+        table.timeline.add("ready", w, "ready in " + ms + " ms");
         w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("listening", w.listening)
                 .log(w.name() + " ready in " + ms + " ms (generation " + w.generationNumber() + ", listening on "
                         + String.join(", ", w.listening) + ")");
@@ -104,15 +105,17 @@ final class Watchdog {
         if (w.state == Worker.State.STARTING && now - w.startedNanos > config.bootTimeout().toNanos()) {
             // Its ready may be in the pipe, written during the stall.
             if (!mayHaveMissed(0, now)) {
-                kill(w, "boot timeout", w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL");
+                kill(w, "boot timeout", w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL",
+                        "SIGKILL: not ready after " + Setting.format(config.bootTimeout()));
             }
         } else if (w.state == Worker.State.READY && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
             // A heartbeat sent just before a stall is read after it: the stall may have used up
             // all but one interval of the timeout.
             long tolerance = config.workerTimeout().minus(config.worker().heartbeatInterval()).toNanos() - TICK_NANOS;
             if (!mayHaveMissed(tolerance, now)) {
-                kill(w, "hung", w.name() + " hung (no heartbeat for "
-                        + TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos) + " ms): SIGKILL");
+                long silent = TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
+                kill(w, "hung", w.name() + " hung (no heartbeat for " + silent + " ms): SIGKILL",
+                        "SIGKILL: hung, no heartbeat for " + silent + " ms");
             }
         }
     }
@@ -126,12 +129,13 @@ final class Watchdog {
         Duration drain = config.worker().drainTimeout();
         if (now - w.drainStartedNanos > drain.plus(DRAIN_GRACE).toNanos()) {
             kill(w, "drain timeout", w.name() + " still draining after " + Setting.format(drain)
-                    + " + " + Setting.format(DRAIN_GRACE) + ": SIGKILL");
+                    + " + " + Setting.format(DRAIN_GRACE) + ": SIGKILL", "SIGKILL: still draining after the drain timeout");
         }
     }
 
-    private static void kill(Worker w, String reason, String message) {
+    private void kill(Worker w, String reason, String message, String shortMessage) {
         w.about(LOG.warn("worker_killed")).with("reason", reason).log(message);
+        table.timeline.add("kill", w, shortMessage);
         w.kill(reason);
     }
 }

@@ -41,6 +41,8 @@ final class WorkerTable {
     private final Map<Integer, Worker> incomingBySlot = new java.util.HashMap<>();
     private final Launcher launcher;
     private final Clock clock;
+    /** Recent events for the views (GET /events, top, the dashboard). */
+    final Timeline timeline;
     /** Counters of workers that have exited (their last heartbeat), so totals never go back. */
     private Snapshot.Totals exited = Snapshot.Totals.ZERO;
     /** The same by slot index, kept when a slot is scaled away (if it comes back, it goes on from there). */
@@ -49,6 +51,7 @@ final class WorkerTable {
     WorkerTable(Launcher launcher, Clock clock) {
         this.launcher = launcher;
         this.clock = clock;
+        this.timeline = new Timeline(clock);
     }
 
     List<Slot> slots() {
@@ -80,6 +83,7 @@ final class WorkerTable {
         if (count == slots.size()) {
             return false;
         }
+        timeline.add("scale", -1, -1, generation.number(), why + ": scaling from " + slots.size() + " to " + count + " workers");
         LOG.info("scaled").with("from", slots.size()).with("to", count).with("trigger", why)
                 .log(why + ": scaling from " + slots.size() + " to " + count + " workers");
         resize(count, generation);
@@ -112,6 +116,7 @@ final class WorkerTable {
 
     /** The worker leaves its slot (or its place as incoming) and drains away. */
     void retire(Worker w, String why) {
+        timeline.add("drain", w, "draining (" + why + ")");
         w.about(LOG.info("worker_draining")).with("reason", why)
                 .log(w.name() + " draining (" + why + ")");
         w.drain(clock.nanos());

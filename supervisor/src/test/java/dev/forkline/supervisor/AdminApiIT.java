@@ -125,10 +125,9 @@ class AdminApiIT {
                     .containsExactly("spawn", "ready");
             long seen = first.getLong("last");
 
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             ForklineProcess.signal(pid, "KILL");
-            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 0 pid (\\d+) ready"), mark, Duration.ofSeconds(30));
-            long newPid = Long.parseLong(respawned.group(1));
+            long newPid = forkline.await(event("worker_ready").with("slot", 0), mark, Duration.ofSeconds(30)).number("pid");
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 JsonObject later = new JsonObject(forkline.admin("GET", "/events?after=" + seen).body());
                 List<String> story = later.getJsonArray("events").stream().map(JsonObject.class::cast)

@@ -1,5 +1,6 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.testkit.FreePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -91,7 +92,7 @@ class HttpConformanceIT {
 
     @BeforeAll
     static void start() throws Exception {
-        appPort = ForklineProcess.freePort();
+        appPort = FreePorts.next();
         Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
         // Four supervisors with one worker each, booting side by side.
         plain = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"));
