@@ -125,6 +125,18 @@ final class AdminClient {
         }
     }
 
+    /** One request to the supervisor's admin API, with the token; the answer whatever its status. */
+    HttpResponse<String> send(String method, String path, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(timeout)
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (!token.isEmpty()) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The base URI of the admin API, for messages. */
     URI base() {
         return base;
     }
@@ -135,15 +147,9 @@ final class AdminClient {
 
     /** One request to the admin API; the body of a 200, or a Failure that says why not in one line. */
     String call(String method, String path, Duration timeout) throws Failure {
-        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.noBody());
-        if (!token.isEmpty()) {
-            req.header("Authorization", "Bearer " + token);
-        }
         HttpResponse<String> res;
         try {
-            res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            res = send(method, path, timeout);
         } catch (ConnectException e) {
             throw new Failure("cannot reach the supervisor at " + base + " (connection refused): is forkline"
                     + " running, and are FORKLINE_ADMIN_HOST/FORKLINE_ADMIN_PORT the ones it uses?");

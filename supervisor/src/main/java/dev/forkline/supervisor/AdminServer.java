@@ -2,6 +2,7 @@ package dev.forkline.supervisor;
 
 import dev.forkline.config.WorkerConfig;
 import dev.forkline.http.Methods;
+import dev.forkline.logging.Log;
 import dev.forkline.protocol.WorkerStats;
 import io.vertx.core.http.HttpMethod;
 import java.util.Map;
@@ -44,14 +45,28 @@ final class AdminServer {
     /** The loop turns every 100 ms; this long without a turn means it is stuck. */
     private static final long LIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+    private static final Log LOG = Log.get(AdminServer.class);
+
     private final SupervisorLoop supervisor;
     private final Metrics metrics;
     private final byte[] expectedAuthorization;
+    private final Vertx vertx;
+    private final HttpServerOptions options;
+    private final Router router;
+    /** The listening server, once {@link #listen} succeeded. */
+    private volatile HttpServer server;
 
-    private AdminServer(SupervisorLoop supervisor, Metrics metrics, String token) {
+    private AdminServer(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits, SupervisorLoop supervisor) {
         this.supervisor = supervisor;
-        this.metrics = metrics;
-        this.expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        this.metrics = new Metrics(supervisor::snapshot);
+        this.expectedAuthorization = config.token().isEmpty() ? null
+                : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+        this.vertx = vertx;
+        this.options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+                .setHttp2ClearTextEnabled(false)
+                .setMaxInitialLineLength(limits.maxRequestLine())
+                .setMaxHeaderSize(limits.maxHeaderSize());
+        this.router = router(vertx);
     }
 
     /** Each resource and the methods it allows (the {@code Allow} header of a 405). */
@@ -61,15 +76,17 @@ final class AdminServer {
             "/reload", "POST", "/workers", "POST", "/stop", "POST");
     private static final Set<String> PROBES = Set.of("/livez", "/healthz", "/readyz");
 
-    static Future<HttpServer> start(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits,
-                                    SupervisorLoop supervisor) {
-        AdminServer admin = new AdminServer(supervisor, new Metrics(supervisor::snapshot), config.token());
-        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
-                        .setHttp2ClearTextEnabled(false)
-                        .setMaxInitialLineLength(limits.maxRequestLine())
-                        .setMaxHeaderSize(limits.maxHeaderSize()))
-                .requestHandler(serverWide(admin.router(vertx)))
-                .listen();
+    /** The admin API of {@code supervisor}, not listening yet. */
+    static AdminServer create(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits, SupervisorLoop supervisor) {
+        return new AdminServer(vertx, config, limits, supervisor);
+    }
+
+    /**
+     * Binds the admin port; may be called again after a failure ({@code forkline takeover} retries
+     * while the supervisor it replaces lets go of the port).
+     */
+    Future<HttpServer> listen() {
+        return vertx.createHttpServer(options).requestHandler(serverWide(router)).listen().onSuccess(bound -> server = bound);
     }
 
     /**
@@ -108,7 +125,7 @@ final class AdminServer {
         r.post("/reload").handler(ctx -> command(ctx, new Event.Action.Reload(
                 "true".equals(ctx.queryParams().get("wait")) || "1".equals(ctx.queryParams().get("wait")))));
         r.post("/workers").handler(this::scale);
-        r.post("/stop").handler(ctx -> command(ctx, new Event.Action.Stop()));
+        r.post("/stop").handler(this::stop);
         r.errorHandler(404, ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().path()));
         r.errorHandler(405, ctx -> {
             String allow = ALLOW.get(ctx.request().path());
@@ -175,6 +192,33 @@ final class AdminServer {
             return;
         }
         command(ctx, new Event.Action.Scale(n));
+    }
+
+    /**
+     * {@code POST /stop}; {@code ?successor=PID} from a supervisor that takes this one over
+     * ({@code forkline takeover}) and needs our admin port: we close our listener first, so that the
+     * port is closed only for the moment the successor takes to bind it, and no probe sees this
+     * supervisor stopping (503). This request is still answered: the HTTP guard keeps a connection
+     * open until the answers it owes are written.
+     */
+    private void stop(RoutingContext ctx) {
+        String successor = ctx.queryParams().get("successor");
+        long pid = 0;
+        if (successor != null) {
+            try {
+                pid = Long.parseLong(successor.strip());
+            } catch (NumberFormatException e) {
+                pid = -1;
+            }
+            if (pid <= 0) {
+                error(ctx, 400, "successor must be a process id, not " + successor);
+                return;
+            }
+            LOG.info("admin_handed_over").with("successor", pid)
+                    .log("admin API closed: supervisor pid " + pid + " takes over and listens on its port from now on");
+            server.shutdown(1, TimeUnit.SECONDS);
+        }
+        command(ctx, new Event.Action.Stop(pid));
     }
 
     private void command(RoutingContext ctx, Event.Action action) {

@@ -125,7 +125,12 @@ sealed interface Event {
             }
         }
 
-        record Stop() implements Action {
+        /** @param successor the pid of the supervisor taking over ({@code forkline takeover}), or 0 */
+        record Stop(long successor) implements Action {
+            Stop() {
+                this(0);
+            }
+
             @Override
             public void accept(Action.Handler h, CompletableFuture<String> reply) {
                 h.onStop(this, reply);

@@ -21,6 +21,7 @@ final class Supervisor implements Event.Handler {
     private final Reload reload;
     private final Watchdog watchdog;
     private final Shutdown shutdown;
+    private final PortGroup ports;
     private final long startedNanos;
     private final long startedEpochMillis;
     private Phase phase = Phase.STARTING;
@@ -32,7 +33,14 @@ final class Supervisor implements Event.Handler {
      */
     Supervisor(SupervisorConfig config, Clock clock, Launcher launcher, Reload.ConfigSource configSource,
                AppSnapshots apps) {
+        this(config, clock, launcher, configSource, apps, PortGroup.ALONE);
+    }
+
+    /** @param ports who may share our ports: nobody, or the Forkline this one takes over */
+    Supervisor(SupervisorConfig config, Clock clock, Launcher launcher, Reload.ConfigSource configSource,
+               AppSnapshots apps, PortGroup ports) {
         this.clock = clock;
+        this.ports = ports;
         this.table = new WorkerTable(launcher, clock);
         this.respawn = new RespawnPolicy(table, clock);
         this.watchdog = new Watchdog(table, clock);
@@ -103,12 +111,13 @@ final class Supervisor implements Event.Handler {
             LOG.info("all_ready").with("workers", table.size()).with("listen", listen)
                     .log("all " + table.size() + " workers ready on " + listen);
             if (phase == Phase.STARTING) {
-                String shared = sharedApplicationPort();
-                if (shared != null) {
-                    stop(shared, ExitCodes.BOOT);
+                java.util.Optional<PortGroup.Halt> halt = sharedApplicationPort();
+                if (halt.isPresent()) {
+                    stop(halt.get().trigger(), halt.get().exitCode());
                     return;
                 }
                 transition(Phase.RUNNING);
+                ports.started();
             }
         }
         if (phase == Phase.RELOADING && reload.rollingBack()) {
@@ -169,7 +178,8 @@ final class Supervisor implements Event.Handler {
             if (stopping()) {
                 throw new Event.Refused("already stopping");
             }
-            stop("stop request", ExitCodes.OK);
+            stop(s.successor() == 0 ? "stop request" : "stop request from supervisor pid " + s.successor()
+                    + ", which takes over", ExitCodes.OK);
             return "{\"stopping\":true}";
         });
     }
@@ -287,24 +297,19 @@ final class Supervisor implements Event.Handler {
     }
 
     /**
-     * An application's ports are bound with SO_REUSEPORT in every worker, so another process of the
-     * same user that listens the same way (a second Forkline running the same app, by mistake) would
-     * silently share its connections. The built-in server's ports are checked before any worker
-     * starts (a plain bind); an application's are known only once its workers are ready: a listener
-     * on them that is not one of ours halts the first start, as a taken port does. Null when none.
+     * The built-in server's ports are checked before any worker starts (a plain bind); an
+     * application's are known only once its workers are ready: {@link PortGroup} decides who else
+     * may listen on them.
      */
-    private String sharedApplicationPort() {
+    private java.util.Optional<PortGroup.Halt> sharedApplicationPort() {
         if (reload.current().config().app().isEmpty()) {
-            return null;
+            return java.util.Optional.empty();
         }
         java.util.Set<Long> ours = new java.util.HashSet<>();
         table.live().forEach(w -> ours.add(w.pid));
         java.util.Set<String> addresses = new java.util.TreeSet<>();
         table.withRole(Role.SERVING).forEach(w -> addresses.addAll(w.listening == null ? List.of() : w.listening));
-        return PortOwner.sharedPort(addresses, ours).map(message -> {
-            LOG.error("boot_error").with("reason", message).with("halt", true).log(message);
-            return "a shared application port";
-        }).orElse(null);
+        return ports.check(addresses, ours);
     }
 
     /** INT/TERM, POST /stop, a boot error of the first start. */

@@ -83,9 +83,25 @@ public final class ForklineProcess implements AutoCloseable {
      */
     public static ForklineProcess startExactly(Map<String, String> env, Map<String, String> properties, List<String> args)
             throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        return startExactly(List.of(), jar(), env, properties, args);
+    }
+
+    /**
+     * Starts {@code jar} (the built one, or a copy standing for another version) with exactly these
+     * settings and arguments, through {@code wrapper} when not empty (a command that execs the rest,
+     * e.g. {@code setpriv --reuid=65534 ...} to run it as another user).
+     */
+    public static ForklineProcess startExactly(List<String> wrapper, Path jar, Map<String, String> settings,
+                                               List<String> args) throws IOException {
+        return startExactly(wrapper, jar, settings, Map.of(), args);
+    }
+
+    private static ForklineProcess startExactly(List<String> wrapper, Path jar, Map<String, String> env,
+                                                Map<String, String> properties, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-jar", jar().toString()));
+        cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
