@@ -72,11 +72,17 @@ final class Takeover implements PortGroup {
     private final AdminClient oldAdmin;
     private final String adminAddress;
     private volatile OptionalLong predecessor;
+    /**
+     * The old supervisor's process, taken when it was found: a handle knows the process's start
+     * time, so if that pid is reused meanwhile, SIGTERM never reaches the new process.
+     */
+    private volatile ProcessHandle process;
     private volatile AdminListener admin;
 
     private Takeover(long ownUid, OptionalLong predecessor, AdminClient oldAdmin, String adminAddress) {
         this.ownUid = ownUid;
         this.predecessor = predecessor;
+        this.process = predecessor.isPresent() ? ProcessHandle.of(predecessor.getAsLong()).orElse(null) : null;
         this.oldAdmin = oldAdmin;
         this.adminAddress = adminAddress;
     }
@@ -211,6 +217,7 @@ final class Takeover implements PortGroup {
             OptionalLong found = decide(others, ownUid, predecessor, Optional.empty());
             if (predecessor.isEmpty()) {
                 predecessor = found;
+                process = ProcessHandle.of(found.getAsLong()).orElse(null);
                 LOG.info("takeover_found").with("predecessor", found.getAsLong())
                         .with("ports", others.keySet().stream().map(Port::describe).toList())
                         .log("taking over Forkline supervisor pid " + found.getAsLong() + ", which listens on the"
@@ -235,7 +242,7 @@ final class Takeover implements PortGroup {
 
     private void retire() {
         long old = predecessor.getAsLong();
-        Optional<ProcessHandle> handle = ProcessHandle.of(old).filter(ProcessHandle::isAlive);
+        Optional<ProcessHandle> handle = Optional.ofNullable(process).filter(ProcessHandle::isAlive);
         String note = " (taken over from supervisor pid " + old + ")";
         // One try first: it fails while the old supervisor holds the port, and it loads what binding
         // needs, so that the try once the port is free is quick (measured: 180 ms the first time).
