@@ -25,9 +25,13 @@ final class Watchdog {
     static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
     /** After the loop stalled, how long the pipes' readers get to catch up before silence is judged. */
     static final Duration STALL_GRACE = Duration.ofSeconds(1);
-    /** The loop turns at least every tick; a turn this much later than the one before was a stall. */
-    private static final long STALL_NANOS = 2 * TimeUnit.MILLISECONDS.toNanos(SupervisorLoop.TICK_MILLIS);
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(SupervisorLoop.TICK_MILLIS);
+    /**
+     * The loop turns at least every tick; a turn more than half a tick later than that follows a
+     * stall. (Two ticks was too many: a pause of one tick, and a ready written meanwhile, was judged
+     * as if it had not been sent: SupervisorRegressionTest.)
+     */
+    private static final long STALL_NANOS = TICK_NANOS + TICK_NANOS / 2;
 
     private final WorkerTable table;
     private final Clock clock;

@@ -59,6 +59,16 @@ class SupervisorRegressionTest {
         assertThat(sim.processes).hasSize(1);
     }
 
+    @Test
+    void aReadyWrittenDuringAPauseOfTwoTicksIsNoBootTimeout() {
+        // Shrunk: a worker ready 50 ms before its boot timeout, written while the supervisor was
+        // stopped for 200 ms. A gap of exactly two ticks was not taken for a stall, and the worker
+        // was killed for a boot timeout with its ready waiting in the pipe.
+        Simulation sim = run(new Settings(1, 100, 1000, 1500, 0, 0, 1000), GenerationFate.NORMAL,
+                List.of(Fate.boots(1450)), new Simulation.Wait(14), new Simulation.Jump(2), new Simulation.Wait(3));
+        assertThat(sim.processes).hasSize(1);
+    }
+
     // ---- issue 10, defect 1: a respawn during a reload could halt the whole server ----
 
     static Simulation.SetNextConfig nextCannotBoot() {
