@@ -24,6 +24,8 @@ public enum Setting {
     // moment to exit (close Vert.x, up to 1 s) before SIGKILL.
     SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "12s"),
     WORKER_TIMEOUT("FORKLINE_WORKER_TIMEOUT", "10s"),
+    // Spare workers booted but not listening, promoted when a serving one dies (docs/DESIGN.md).
+    STANDBY("FORKLINE_STANDBY", "0"),
     BOOT_TIMEOUT("FORKLINE_BOOT_TIMEOUT", "30s"),
     MIN_UPTIME("FORKLINE_MIN_UPTIME", "5s"),
     WORKER_JVM_OPTS("FORKLINE_WORKER_JVM_OPTS", ""),

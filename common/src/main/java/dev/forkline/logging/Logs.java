@@ -43,6 +43,7 @@ public final class Logs {
 
     private static Handler handler;
     private static String tag = "";
+    private static LogFormat format = LogFormat.TEXT;
 
     private Logs() {
     }
@@ -75,9 +76,16 @@ public final class Logs {
 
     /** Applies FORKLINE_LOG_FORMAT. */
     public static void setFormat(LogFormat format) {
+        Logs.format = format;
         if (handler != null) {
             handler.setFormatter(formatter(format, tag));
         }
+    }
+
+    /** The process's tag changed: a standby promoted into a slot ("standby pid 4242" → "worker 2 pid 4242"). */
+    public static void setTag(String tag) {
+        Logs.tag = tag;
+        setFormat(format);
     }
 
     /** The formatter of a format, for a process tagged {@code tag}. */
@@ -149,14 +157,13 @@ public final class Logs {
         private final Integer slot;
 
         JsonLine(String tag) {
-            int space = tag.indexOf(' ');
-            this.process = space < 0 ? tag : tag.substring(0, space);
-            // A worker's slot is in its environment (FORKLINE_SLOT, set by the supervisor).
+            String[] words = tag.split(" ");
+            this.process = words[0];
+            // A worker's slot is in its tag ("worker 2 pid 4242"); a standby has none until promoted.
             Integer s = null;
-            String env = System.getenv("FORKLINE_SLOT");
-            if (process.equals("worker") && env != null) {
+            if (process.equals("worker") && words.length > 1) {
                 try {
-                    s = Integer.valueOf(env.strip());
+                    s = Integer.valueOf(words[1]);
                 } catch (NumberFormatException e) {
                     s = null;
                 }

@@ -50,4 +50,13 @@ class LogsTest {
                 "\"fields\":{\"logger\":\"io.netty.Something\"}", "\"message\":\"boom\"",
                 "\"stack\":\"java.lang.IllegalStateException: bad\\nstate");
     }
+
+    @Test
+    void aWorkersJsonSourceCarriesTheSlotOfItsTagAndAStandbyNone() {
+        LogRecord r = new LogRecord(Level.INFO, "hello");
+        assertThat(Logs.formatter(Logs.LogFormat.JSON, "worker 2 pid 4242").format(r))
+                .contains("\"source\":{\"process\":\"worker\",\"pid\":" + ProcessHandle.current().pid() + ",\"slot\":2}");
+        assertThat(Logs.formatter(Logs.LogFormat.JSON, "standby pid 4242").format(r))
+                .contains("\"source\":{\"process\":\"standby\",\"pid\":" + ProcessHandle.current().pid() + "}");
+    }
 }

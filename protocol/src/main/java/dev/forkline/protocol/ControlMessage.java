@@ -20,6 +20,26 @@ public sealed interface ControlMessage {
     }
 
     /**
+     * Worker → supervisor, from a warm standby (started with {@code FORKLINE_SLOT=standby}): the
+     * application is deployed up to its {@code listen()} calls, and the bind of every listening socket it
+     * asked for is held back; {@code held} is their addresses. Nothing listens until {@link Promote}.
+     * Sent once; heartbeats follow.
+     */
+    record Booted(long pid, int generation, java.util.List<String> held) implements ControlMessage {
+        public Booted {
+            held = java.util.List.copyOf(held);
+        }
+    }
+
+    /**
+     * Supervisor → a standby worker: take {@code slot}. The worker binds every held socket at once and
+     * answers {@link Ready} (with the slot) once they are all bound and its application's start
+     * completed; a bind that fails is a boot error ({@link Fatal}, then exit 4).
+     */
+    record Promote(int slot) implements ControlMessage {
+    }
+
+    /**
      * Worker → supervisor, every FORKLINE_HEARTBEAT_INTERVAL, sent from the event loop so that a stalled
      * loop sends none.
      *

@@ -17,6 +17,9 @@ class ControlCodecTest {
         List<ControlMessage> messages = List.of(
                 new ControlMessage.Ready(4242, 0, 1, List.of("0.0.0.0:3000", "[::1]:8080")),
                 new ControlMessage.Ready(4242, 0, 1, List.of()),
+                new ControlMessage.Booted(4242, 2, List.of("0.0.0.0:3000", "0.0.0.0:8080")),
+                new ControlMessage.Booted(4242, 2, List.of()),
+                new ControlMessage.Promote(3),
                 new ControlMessage.Heartbeat(STATS),
                 new ControlMessage.Fatal(3, "cannot listen on 0.0.0.0:3000: Address already in use \"quoted\"\n"),
                 new ControlMessage.Drain(),
@@ -33,6 +36,13 @@ class ControlCodecTest {
         assertThat(ControlCodec.encode(new ControlMessage.Ready(4242, 0, 1, List.of("0.0.0.0:3000", "0.0.0.0:8080"))))
                 .isEqualTo("{\"type\":\"ready\",\"pid\":4242,\"slot\":0,\"generation\":1,\"port\":3000,"
                         + "\"listening\":\"0.0.0.0:3000 0.0.0.0:8080\"}");
+    }
+
+    @Test
+    void bootedAndPromoteAreTheDocumentedJsonLines() {
+        assertThat(ControlCodec.encode(new ControlMessage.Booted(4242, 2, List.of("0.0.0.0:3000", "0.0.0.0:8080"))))
+                .isEqualTo("{\"type\":\"booted\",\"pid\":4242,\"generation\":2,\"held\":\"0.0.0.0:3000 0.0.0.0:8080\"}");
+        assertThat(ControlCodec.encode(new ControlMessage.Promote(1))).isEqualTo("{\"type\":\"promote\",\"slot\":1}");
     }
 
     @Test
@@ -122,7 +132,9 @@ class ControlCodecTest {
         "{\"type\":\"ready\"}", "{\"type\":\"ready\",\"pid\":\"x\",\"slot\":0,\"generation\":1,\"port\":1}",
         "{\"type\":\"ready\",\"pid\":1,\"slot\":99999999999,\"generation\":1,\"port\":1}",
         "{\"type\":\"drain\"} trailing", "{\"type\":\"drain\"}{\"type\":\"drain\"}",
-        "{\"type\":\"fatal\",\"exit_code\":3}"
+        "{\"type\":\"fatal\",\"exit_code\":3}",
+        "{\"type\":\"promote\"}", "{\"type\":\"promote\",\"slot\":-1}", "{\"type\":\"promote\",\"slot\":\"1\"}",
+        "{\"type\":\"booted\",\"pid\":1,\"generation\":1}"
     })
     void rejectsMalformedLinesWithOneException(String line) {
         assertThatThrownBy(() -> ControlCodec.decode(line))

@@ -19,6 +19,8 @@ import java.util.Optional;
 /** Everything the supervisor reads at start, validated before any worker is spawned. */
 record SupervisorConfig(
         int workers,
+        /** Warm standbys: workers booted but not listening, promoted when a serving worker dies. */
+        int standby,
         Duration shutdownTimeout,
         Duration workerTimeout,
         Duration bootTimeout,
@@ -32,10 +34,13 @@ record SupervisorConfig(
         Optional<AppSpec> app) {
 
     static final int MAX_WORKERS = 1024;
+    static final int MAX_STANDBY = 64;
 
     static SupervisorConfig from(Map<String, String> values) {
         SupervisorConfig config = new SupervisorConfig(
                 workers(values),
+                // A standby is a whole worker JVM (~41 MB PSS): as many as there are slots at most.
+                Setting.STANDBY.intIn(values, 0, MAX_STANDBY),
                 Setting.SHUTDOWN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 // The loop ticks every 100 ms and a heartbeat may wait a tick to be read: a shorter
                 // timeout could not tell a hung worker from the supervisor's own latency.

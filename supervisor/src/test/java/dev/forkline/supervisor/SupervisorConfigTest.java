@@ -19,6 +19,7 @@ class SupervisorConfigTest {
         // Everything the supervisor reads, the workers' settings included: nothing set at all.
         SupervisorConfig c = SupervisorConfig.from(Map.of());
         assertThat(c.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.standby()).isZero();
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
         assertThat(c.workerTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.bootTimeout()).isEqualTo(Duration.ofSeconds(30));
@@ -39,6 +40,16 @@ class SupervisorConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(setting == Setting.ADMIN_TOKEN ? "FORKLINE_ADMIN_TOKEN=(hidden) is invalid"
                         : setting.variable() + "=not valid is invalid");
+    }
+
+    @Test
+    void standbyIsACountFromZeroToItsCapInOneLine() {
+        assertThat(SupervisorConfig.from(Map.of("FORKLINE_STANDBY", "2")).standby()).isEqualTo(2);
+        assertThatThrownBy(() -> SupervisorConfig.from(Map.of("FORKLINE_STANDBY", "-1")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("FORKLINE_STANDBY=-1 is invalid: expected an integer from 0 to " + SupervisorConfig.MAX_STANDBY);
+        assertThatThrownBy(() -> SupervisorConfig.from(Map.of("FORKLINE_STANDBY", "65")))
+                .hasMessage("FORKLINE_STANDBY=65 is invalid: expected an integer from 0 to 64");
     }
 
     @Test
