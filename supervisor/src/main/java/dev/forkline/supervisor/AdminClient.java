@@ -182,15 +182,17 @@ final class AdminClient {
     }
 
     private void printStatus(JsonObject s) {
-        out.printf("forkline pid %d, %s, up %s, listening on %s, generation %d, %d/%d workers ready%n",
+        int standby = s.getInteger("standby_desired", 0);
+        out.printf("forkline pid %d, %s, up %s, listening on %s, generation %d, %d/%d workers ready%s%n",
                 s.getLong("pid"), s.getString("state"), human(s.getLong("uptime_ms")), s.getString("listen"),
-                s.getInteger("generation"), countReady(s.getJsonArray("workers")), s.getInteger("workers_desired"));
+                s.getInteger("generation"), countReady(s.getJsonArray("workers")), s.getInteger("workers_desired"),
+                standby == 0 ? "" : ", " + countBooted(s.getJsonArray("workers")) + "/" + standby + " standby booted");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"SLOT", "PID", "GEN", "STATE", "ROLE", "UPTIME", "RESTARTS", "CONNS", "REQUESTS", "LAST EXIT"});
         for (Object o : s.getJsonArray("workers")) {
             JsonObject w = (JsonObject) o;
             rows.add(new String[] {
-                String.valueOf(w.getInteger("slot")), String.valueOf(w.getLong("pid")),
+                w.getInteger("slot") == null ? "-" : String.valueOf(w.getInteger("slot")), String.valueOf(w.getLong("pid")),
                 String.valueOf(w.getInteger("generation")), w.getString("state"), w.getString("role"),
                 human(w.getLong("uptime_ms")), String.valueOf(w.getInteger("restarts")),
                 String.valueOf(w.getLong("connections", 0L)), String.valueOf(w.getLong("requests", 0L) + w.getLong("http_requests", 0L)),
@@ -235,6 +237,11 @@ final class AdminClient {
     private static long countReady(JsonArray workers) {
         return workers.stream().map(JsonObject.class::cast)
                 .filter(w -> w.getString("role").equals("serving") && w.getString("state").equals("ready")).count();
+    }
+
+    private static long countBooted(JsonArray workers) {
+        return workers.stream().map(JsonObject.class::cast)
+                .filter(w -> w.getString("role").equals("standby") && w.getString("state").equals("booted")).count();
     }
 
     static String human(long millis) {

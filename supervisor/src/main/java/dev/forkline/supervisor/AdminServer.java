@@ -267,7 +267,8 @@ final class AdminServer {
         long now = System.currentTimeMillis();
         for (Snapshot.Worker w : s.workers()) {
             JsonObject o = new JsonObject()
-                    .put("slot", w.slot()).put("pid", w.pid()).put("generation", w.generation())
+                    .put("slot", w.slot() == Launcher.STANDBY ? null : w.slot()).put("pid", w.pid())
+                    .put("generation", w.generation())
                     .put("state", w.state()).put("role", w.role())
                     .put("started_at", Instant.ofEpochMilli(w.startedEpochMillis()).toString())
                     .put("uptime_ms", now - w.startedEpochMillis())
@@ -291,6 +292,7 @@ final class AdminServer {
                 .put("uptime_ms", s.uptimeMillis())
                 .put("generation", s.generation())
                 .put("workers_desired", s.desiredWorkers())
+                .put("standby_desired", s.desiredStandby())
                 .put("ready", s.ready())
                 .put("not_ready", new JsonArray(s.notReady()))
                 .put("reloads", s.reloads())

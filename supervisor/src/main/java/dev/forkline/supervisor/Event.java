@@ -22,6 +22,8 @@ sealed interface Event {
 
         void onReady(Ready e);
 
+        void onBooted(Booted e);
+
         void onHeartbeat(Heartbeat e);
 
         void onFatal(Fatal e);
@@ -46,6 +48,14 @@ sealed interface Event {
         @Override
         public void accept(Handler h) {
             h.onReady(this);
+        }
+    }
+
+    /** A standby is booted, its binds held: it can be promoted (its {@code booted} message). */
+    record Booted(Launcher.WorkerHandle worker, ControlMessage.Booted message) implements Event {
+        @Override
+        public void accept(Handler h) {
+            h.onBooted(this);
         }
     }
 

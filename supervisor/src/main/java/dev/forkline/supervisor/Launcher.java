@@ -10,7 +10,13 @@ import java.io.IOException;
  */
 interface Launcher {
 
-    /** Starts a worker for {@code slot} with the settings of {@code generation}. */
+    /** The slot of a warm standby: booted, not listening, until it is sent {@code promote}. */
+    int STANDBY = -1;
+
+    /**
+     * Starts a worker for {@code slot} with the settings of {@code generation}, or a standby
+     * ({@link #STANDBY}).
+     */
     WorkerHandle spawn(int slot, Generation generation) throws IOException;
 
     /** One started worker process. Only the supervisor's loop thread calls these. */

@@ -31,14 +31,16 @@ final class Metrics {
     Metrics(Supplier<Snapshot> snapshot) {
         this.snapshot = snapshot;
         GaugeWithCallback.builder().name("forkline_worker_info")
-                .help("A live worker: the slot it holds, its pid, generation and role (serving, incoming, retiring)")
+                .help("A live worker: the slot it holds (empty for a standby), its pid, generation and role"
+                        + " (serving, incoming, standby, retiring)")
                 .labelNames(INFO_LABELS)
-                .callback(cb -> snapshot.get().workers().forEach(w -> cb.call(1, Integer.toString(w.slot()),
+                .callback(cb -> snapshot.get().workers().forEach(w -> cb.call(1, slotLabel(w),
                         Long.toString(w.pid()), Integer.toString(w.generation()), w.role())))
                 .register(registry);
         GaugeWithCallback.builder().name("forkline_worker_connections").help("Connections open on the workers of the slot")
                 .labelNames("slot")
-                .callback(cb -> snapshot.get().workers().stream().collect(java.util.stream.Collectors.groupingBy(
+                .callback(cb -> snapshot.get().workers().stream().filter(w -> w.slot() != Launcher.STANDBY)
+                        .collect(java.util.stream.Collectors.groupingBy(
                                 Snapshot.Worker::slot, java.util.TreeMap::new, java.util.stream.Collectors.summingLong(
                                         w -> w.stats() == null ? 0 : w.stats().connections())))
                         .forEach((slot, n) -> cb.call(n, Integer.toString(slot))))
@@ -81,6 +83,8 @@ final class Metrics {
                 .register(registry);
         GaugeWithCallback.builder().name("forkline_workers_desired").help("Worker slots (FORKLINE_WORKERS, scaling)")
                 .callback(cb -> cb.call(snapshot.get().desiredWorkers())).register(registry);
+        GaugeWithCallback.builder().name("forkline_standby_desired").help("Warm standbys wanted (FORKLINE_STANDBY)")
+                .callback(cb -> cb.call(snapshot.get().desiredStandby())).register(registry);
         GaugeWithCallback.builder().name("forkline_workers").help("Worker processes by state and role")
                 .labelNames("state", "role")
                 .callback(cb -> snapshot.get().workers().stream()
@@ -98,6 +102,11 @@ final class Metrics {
                 .callback(cb -> cb.call(snapshot.get().generation())).register(registry);
         GaugeWithCallback.builder().name("forkline_supervisor_uptime_seconds").help("Time since the supervisor started")
                 .callback(cb -> cb.call(snapshot.get().uptimeMillis() / 1000.0)).register(registry);
+    }
+
+    /** A standby holds no slot: an empty label (Prometheus reads it as no label). */
+    private static String slotLabel(Snapshot.Worker w) {
+        return w.slot() == Launcher.STANDBY ? "" : Integer.toString(w.slot());
     }
 
     /** The Prometheus text exposition format (version 0.0.4). */

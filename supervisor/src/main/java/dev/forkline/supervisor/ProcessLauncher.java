@@ -164,7 +164,7 @@ final class ProcessLauncher implements Launcher {
         env.putAll(config.worker().toEnvironment());
         env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(Locale.ROOT));
         env.put("FORKLINE_LOG_FORMAT", config.logFormat().name().toLowerCase(Locale.ROOT));
-        env.put("FORKLINE_SLOT", Integer.toString(slot));
+        env.put("FORKLINE_SLOT", slot == STANDBY ? "standby" : Integer.toString(slot));
         env.put("FORKLINE_GENERATION", Integer.toString(generation.number()));
         // The generation's own copy of the application, never the file on disk now; and no
         // FORKLINE_APP* from the supervisor's environment when the built-in server runs.
@@ -176,11 +176,11 @@ final class ProcessLauncher implements Launcher {
                     new IOException("no copy of the application for generation " + generation.number())).toEnvironment());
         }
         ProcessWorker worker = new ProcessWorker(pb.start());
-        String name = "worker " + slot + " pid " + worker.pid();
+        String name = (slot == STANDBY ? "standby" : "worker " + slot) + " pid " + worker.pid();
         Thread reader = new Thread(() -> {
             readControlChannel(worker.process.getInputStream(), worker, name, events);
             reportExit(worker, events);
-        }, "worker-" + slot + "-pid-" + worker.pid());
+        }, name.replace(' ', '-'));
         reader.setDaemon(true);
         reader.start();
         return worker;
@@ -226,6 +226,8 @@ final class ProcessLauncher implements Launcher {
     static Event event(WorkerHandle worker, ControlMessage message) {
         if (message instanceof ControlMessage.Ready r) {
             return new Event.Ready(worker, r);
+        } else if (message instanceof ControlMessage.Booted b) {
+            return new Event.Booted(worker, b);
         } else if (message instanceof ControlMessage.Heartbeat h) {
             return new Event.Heartbeat(worker, h.stats(), h.sentNanos());
         } else if (message instanceof ControlMessage.Fatal f) {

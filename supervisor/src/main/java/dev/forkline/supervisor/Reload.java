@@ -275,7 +275,7 @@ final class Reload {
         for (WorkerTable.Slot slot : table.slots()) {
             Worker serving = table.serving(slot.index);
             if (slot.generation.number() != target || (serving != null && serving.generationNumber() != target)) {
-                if (respawn.due(slot, now)) {
+                if (RespawnPolicy.due(slot, now)) {
                     spawnIncoming(slot);
                 }
                 return false;

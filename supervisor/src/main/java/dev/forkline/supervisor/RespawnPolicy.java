@@ -75,9 +75,9 @@ final class RespawnPolicy {
                             + w.generationNumber() + ", drained)");
             return Verdict.DRAINED;
         }
-        if (w.role == Role.SERVING) {
-            table.slot(w.slot).lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "")
-                    + ExitCodes.describe(exitValue);
+        WorkerTable.Slot place = table.place(w);
+        if (w.role == Role.SERVING || w.role == Role.STANDBY) {
+            place.lastExit = (w.killedBecause != null ? w.killedBecause + ", " : "") + ExitCodes.describe(exitValue);
         }
         boolean bootError = !w.wasReady && (exitValue == ExitCodes.BOOT || exitValue == ExitCodes.CONFIG);
         if (bootError && w.role == Role.INCOMING && newGeneration) {
@@ -101,7 +101,10 @@ final class RespawnPolicy {
                     .log(w.name() + " exited unexpectedly with " + ExitCodes.describe(exitValue)
                             + (w.killedBecause != null ? " (" + w.killedBecause + ")" : ""));
         }
-        scheduleRespawn(table.slot(w.slot), w, minUptime);
+        scheduleRespawn(place, w, minUptime);
+        if (w.role == Role.STANDBY) {
+            place.restarts++; // its replacement is started by Standbys, with the generation the supervisor runs
+        }
         return Verdict.RESPAWN;
     }
 
@@ -126,7 +129,9 @@ final class RespawnPolicy {
 
     private void scheduleRespawn(WorkerTable.Slot slot, Worker dead, Duration minUptime) {
         long now = clock.nanos();
-        Duration uptime = Duration.ofNanos(now - dead.startedNanos);
+        // A promoted standby has served since its promotion: a crash right after it is a crash loop,
+        // however long it stood by before.
+        Duration uptime = Duration.ofNanos(now - (dead.promotedNanos != 0 ? dead.promotedNanos : dead.startedNanos));
         if (uptime.compareTo(minUptime) >= 0) {
             slot.crashStreak = 0;
             slot.respawnAtNanos = now;
@@ -135,25 +140,40 @@ final class RespawnPolicy {
         slot.crashStreak++;
         Duration delay = backoff(slot.crashStreak);
         slot.respawnAtNanos = now + delay.toNanos();
-        LOG.warn("respawn_delayed").with("slot", slot.index).with("uptime_ms", uptime.toMillis())
+        LOG.warn("respawn_delayed").with("slot", slot.index == Launcher.STANDBY ? null : slot.index)
+                .with("role", dead.role.label()).with("uptime_ms", uptime.toMillis())
                 .with("crashes_in_a_row", slot.crashStreak).with("delay_ms", delay.toMillis())
-                .log("worker " + slot.index + " died " + uptime.toMillis() + " ms after start (crash "
+                .log((slot.index == Launcher.STANDBY ? "a standby" : "worker " + slot.index) + " died "
+                        + uptime.toMillis() + " ms after " + (dead.promotedNanos != 0 ? "its promotion" : "start") + " (crash "
                         + slot.crashStreak + " in a row): respawning in " + delay.toMillis() + " ms");
     }
 
-    boolean due(WorkerTable.Slot slot, long now) {
+    static boolean due(WorkerTable.Slot slot, long now) {
         return now - slot.respawnAtNanos >= 0;
     }
 
     /**
-     * Starts a serving worker in every slot that has none and whose delay is over, with the slot's
-     * own generation: during a reload, a slot not yet replaced gets its old generation back (known
-     * to boot), and the reload replaces it in its turn.
+     * Fills every slot that has no worker, with the slot's own generation: by promoting a standby of
+     * that generation when there is one ({@link Standbys#promote}), else by starting a worker once the
+     * slot's delay is over. During a reload, a slot not yet replaced gets its old generation back
+     * (known to boot), and the reload replaces it in its turn.
+     *
+     * <p>A standby takes the slot at once after one early death: the crash-loop delay is there to
+     * slow a loop, and one death is not one yet (a kill soon after a start would otherwise wait
+     * 100 ms). From the second early death in a row it waits for the delay, as a new worker does, so
+     * that a slot that keeps dying cannot use up the standbys as fast as they boot.
      */
-    void spawnMissing() {
+    void spawnMissing(Standbys standbys) {
         long now = clock.nanos();
         for (WorkerTable.Slot slot : table.slots()) {
-            if (table.serving(slot.index) == null && table.incoming(slot.index) == null && due(slot, now)) {
+            if (table.serving(slot.index) != null || table.incoming(slot.index) != null) {
+                continue;
+            }
+            boolean due = due(slot, now);
+            if ((due || slot.crashStreak <= 1) && standbys.promote(slot)) {
+                continue;
+            }
+            if (due) {
                 spawn(slot);
             }
         }
@@ -161,8 +181,8 @@ final class RespawnPolicy {
 
     private void spawn(WorkerTable.Slot slot) {
         boolean again = !slot.lastExit.isEmpty();
-        try {
-            Worker w = table.spawn(slot.index, slot.generation, Role.SERVING);
+        Worker w = start(slot, slot.generation, Role.SERVING);
+        if (w != null) {
             if (again) {
                 slot.restarts++;
                 table.timeline.add("respawn", w, "respawned (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
@@ -174,12 +194,24 @@ final class RespawnPolicy {
                 w.about(LOG.info("worker_spawned"))
                         .log(w.name() + " spawned (generation " + w.generationNumber() + ")");
             }
+        }
+    }
+
+    /**
+     * Starts a worker for a slot, or a standby ({@code place} the standbys' record); null when no
+     * process could be started: no exit will come, so the place is tried again after the longest delay.
+     */
+    Worker start(WorkerTable.Slot place, Generation generation, Role role) {
+        try {
+            return table.spawn(place.index, generation, role);
         } catch (IOException e) {
-            // No process, so no exit will come: try again after the longest delay.
-            LOG.error("spawn_failed").with("slot", slot.index).with("reason", e.getMessage())
-                    .log("cannot start worker " + slot.index + ": " + e.getMessage());
-            slot.lastExit = "could not start: " + e.getMessage();
-            slot.respawnAtNanos = clock.nanos() + MAX_BACKOFF.toNanos();
+            String what = place.index == Launcher.STANDBY ? "a standby" : "worker " + place.index;
+            LOG.error("spawn_failed").with("slot", place.index == Launcher.STANDBY ? null : place.index)
+                    .with("role", role.label()).with("reason", e.getMessage())
+                    .log("cannot start " + what + ": " + e.getMessage());
+            place.lastExit = "could not start: " + e.getMessage();
+            place.respawnAtNanos = clock.nanos() + MAX_BACKOFF.toNanos();
+            return null;
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  *
  * @param state the supervisor's {@link Phase}: {@code starting}, {@code running}, {@code reloading}, {@code rolling_back},
  *     {@code stopping} or {@code stopped}
- * @param workers every live worker: serving ones, ones starting for a reload, ones draining
+ * @param workers every live worker: serving ones, ones starting for a reload, standbys, ones draining
+ * @param desiredStandby FORKLINE_STANDBY of the generation the supervisor runs
  * @param restartsByReason respawns since start by cause (crash, signal, hung, boot_timeout, out_of_memory, exit)
  * @param exited counters of workers that have exited (their last heartbeat), so totals never go back
  * @param reloadingTo the generation a reload under way moves to, 0 when none is
@@ -29,6 +30,7 @@ record Snapshot(
         String state,
         int generation,
         int desiredWorkers,
+        int desiredStandby,
         List<Worker> workers,
         List<String> notReady,
         Map<String, Long> restartsByReason,
@@ -60,11 +62,15 @@ record Snapshot(
 
     /** One worker as the admin API shows it. */
     record Worker(
+            /** {@link Launcher#STANDBY} for a standby (never promoted) */
             int slot,
             long pid,
             int generation,
             String state,
-            /** serving: holds its slot; incoming: the next generation, not yet ready; retiring: draining away */
+            /**
+             * serving: holds its slot; incoming: the next generation, not yet ready; standby: booted, not
+             * listening; retiring: draining away
+             */
             String role,
             long startedEpochMillis,
             int restarts,
@@ -115,11 +121,13 @@ record Snapshot(
             if (w == null) {
                 notReady.add("worker " + slot.index + " has no process (last exit: " + slot.lastExit + ")");
             } else if (w.state != dev.forkline.supervisor.Worker.State.READY) {
-                notReady.add("worker " + slot.index + " pid " + w.pid + " is " + w.state.label);
+                notReady.add("worker " + slot.index + " pid " + w.pid + " is "
+                        + (w.state == dev.forkline.supervisor.Worker.State.BOOTED ? "a promoted standby, not listening yet" : w.state.label));
             }
         }
         for (dev.forkline.supervisor.Worker w : table.live()) {
-            WorkerTable.Slot slot = w.role == Role.RETIRING || !table.hasSlot(w.slot) ? null : table.slot(w.slot);
+            WorkerTable.Slot slot = w.role == Role.STANDBY ? table.standbyPlace()
+                    : w.role == Role.RETIRING || !table.hasSlot(w.slot) ? null : table.slot(w.slot);
             long age = w.lastHeartbeatNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(now - w.lastHeartbeatNanos);
             views.add(new Worker(w.slot, w.pid, w.generationNumber(), w.state.label,
                     w.role.label(), w.startedEpochMillis, slot == null ? 0 : slot.restarts,
@@ -128,6 +136,7 @@ record Snapshot(
         SupervisorConfig config = reload.current().config();
         return new Snapshot(ProcessHandle.current().pid(), startedEpochMillis,
                 TimeUnit.NANOSECONDS.toMillis(now - startedNanos), phase.label(), reload.reported(), table.size(),
+                config.standby(),
                 List.copyOf(views), List.copyOf(notReady), respawn.restartsByReason(), reload.count(),
                 table.exited(), table.listen(config), reload.target(), reload.last(),
                 Map.copyOf(table.totalsBySlot()), reload.progress(), table.timeline.events());

@@ -8,8 +8,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The master process's state machine (Gunicorn's arbiter, Unicorn's master). On each turn of the
  * loop ({@link SupervisorLoop}) it handles the events that arrived, then kills hung workers, moves a
- * reload along and spawns missing workers. Its phase changes only in {@link #transition}; the worker
- * table, the reload, the respawn policy, the watchdog and the stop are classes of their own.
+ * reload along, fills empty slots (promoting a standby, or spawning) and keeps the standbys. Its
+ * phase changes only in {@link #transition}; the worker table, the reload, the respawn policy, the
+ * standbys, the watchdog and the stop are classes of their own.
  * Processes and time are injected ({@link Launcher}, {@link Clock}): it runs without either in tests.
  */
 final class Supervisor implements Event.Handler {
@@ -18,6 +19,7 @@ final class Supervisor implements Event.Handler {
     private final Clock clock;
     private final WorkerTable table;
     private final RespawnPolicy respawn;
+    private final Standbys standbys;
     private final Reload reload;
     private final Watchdog watchdog;
     private final Shutdown shutdown;
@@ -43,6 +45,7 @@ final class Supervisor implements Event.Handler {
         this.ports = ports;
         this.table = new WorkerTable(launcher, clock);
         this.respawn = new RespawnPolicy(table, clock);
+        this.standbys = new Standbys(table, respawn, clock);
         this.watchdog = new Watchdog(table, clock);
         this.shutdown = new Shutdown(table, clock);
         this.reload = new Reload(config, apps, table, respawn, clock, configSource);
@@ -52,7 +55,7 @@ final class Supervisor implements Event.Handler {
     }
 
     void start() {
-        respawn.spawnMissing();
+        respawn.spawnMissing(standbys);
     }
 
     /**
@@ -69,7 +72,10 @@ final class Supervisor implements Event.Handler {
             case STARTING, RUNNING, RELOADING, ROLLING_BACK -> () -> {
                 watchdog.check();
                 reload.advance();
-                respawn.spawnMissing();
+                respawn.spawnMissing(standbys);
+                if (phase != Phase.STARTING) {
+                    standbys.maintain(reload.current()); // not during the first start: they would slow it
+                }
             };
             case STOPPING -> shutdown::tick;
             case STOPPED -> () -> { };
@@ -199,12 +205,31 @@ final class Supervisor implements Event.Handler {
     @Override
     public void onReady(Event.Ready e) {
         Worker w = table.find(e.worker());
-        if (w != null) {
-            w.listening = e.message().listening();
-            watchdog.ready(w);
-            if (w.role == Role.INCOMING) {
+        if (w == null) {
+            return;
+        }
+        w.listening = e.message().listening();
+        switch (w.role) {
+            case SERVING, RETIRING -> watchdog.ready(w);
+            case INCOMING -> {
+                watchdog.ready(w);
                 reload.takeOver(w);
             }
+            case STANDBY -> {
+                // It listens without having been promoted (it does not know standby mode): it would
+                // take connections outside any slot.
+                w.about(LOG.warn("unexpected_message")).with("message", "ready")
+                        .log(w.name() + " listens though it was started as a standby: it goes");
+                table.retire(w, "a standby that listens");
+            }
+        }
+    }
+
+    @Override
+    public void onBooted(Event.Booted e) {
+        Worker w = table.find(e.worker());
+        if (w != null) {
+            watchdog.booted(w, e.message().held());
         }
     }
 

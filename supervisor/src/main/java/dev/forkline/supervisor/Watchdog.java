@@ -8,9 +8,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Kills the workers that stopped answering, so that their slots get new ones: a worker not ready
- * within FORKLINE_BOOT_TIMEOUT, a ready one with no heartbeat for FORKLINE_WORKER_TIMEOUT (its event
- * loop is stuck: Gunicorn's worker timeout, Unicorn's {@code timeout}), and a draining one still
- * alive FORKLINE_DRAIN_TIMEOUT plus {@link #DRAIN_GRACE} after it was told to drain.
+ * (a standby not booted) within FORKLINE_BOOT_TIMEOUT of its start, a promoted standby not ready
+ * within FORKLINE_BOOT_TIMEOUT of its promotion, a ready (or booted) one with no heartbeat for
+ * FORKLINE_WORKER_TIMEOUT (its event loop is stuck: Gunicorn's worker timeout, Unicorn's
+ * {@code timeout}), and a draining one still alive FORKLINE_DRAIN_TIMEOUT plus {@link #DRAIN_GRACE}
+ * after it was told to drain.
  *
  * <p>Silence is measured from when a worker <em>sent</em> its last heartbeat (its stamp), not from
  * when the loop got to read it, and the supervisor judges only after it has handled every event
@@ -70,16 +72,30 @@ final class Watchdog {
      */
     void ready(Worker w) {
         long now = clock.nanos();
-        if (w.state == Worker.State.STARTING) {
+        if (w.state == Worker.State.STARTING || w.state == Worker.State.BOOTED) {
             w.state = Worker.State.READY;
         }
         w.wasReady = true;
         w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, now);
         long ms = TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos);
-        table.timeline.add("ready", w, "ready in " + ms + " ms");
-        w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("listening", w.listening)
-                .log(w.name() + " ready in " + ms + " ms (generation " + w.generationNumber() + ", listening on "
-                        + String.join(", ", w.listening) + ")");
+        Long promotedMs = w.promotedNanos == 0 ? null : TimeUnit.NANOSECONDS.toMillis(now - w.promotedNanos);
+        table.timeline.add("ready", w, promotedMs != null ? "ready " + promotedMs + " ms after its promotion" : "ready in " + ms + " ms");
+        w.about(LOG.info("worker_ready")).with("boot_ms", ms).with("promoted_ms", promotedMs).with("listening", w.listening)
+                .log(w.name() + " ready " + (promotedMs != null ? promotedMs + " ms after its promotion" : "in " + ms + " ms")
+                        + " (generation " + w.generationNumber() + ", listening on " + String.join(", ", w.listening) + ")");
+    }
+
+    /** A standby sent {@code booted}: it can be promoted, and is alive now; its heartbeats follow. */
+    void booted(Worker w, java.util.List<String> held) {
+        long now = clock.nanos();
+        if (w.state == Worker.State.STARTING) {
+            w.state = Worker.State.BOOTED;
+        }
+        w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, now);
+        long ms = TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos);
+        w.about(LOG.info("worker_booted")).with("boot_ms", ms).with("held", held)
+                .log(w.name() + " booted in " + ms + " ms as a standby (generation " + w.generationNumber() + ", holding "
+                        + (held.isEmpty() ? "no listener" : String.join(", ", held)) + ", not listening)");
     }
 
     /**
@@ -99,7 +115,7 @@ final class Watchdog {
                 continue;
             }
             switch (w.role) {
-                case SERVING, INCOMING -> checkLiveness(w, w.generation.config(), now);
+                case SERVING, INCOMING, STANDBY -> checkLiveness(w, w.generation.config(), now);
                 case RETIRING -> checkDrain(w, w.generation.config(), now);
             }
         }
@@ -112,7 +128,16 @@ final class Watchdog {
                 kill(w, "boot timeout", w.name() + " not ready after " + Setting.format(config.bootTimeout()) + ": SIGKILL",
                         "SIGKILL: not ready after " + Setting.format(config.bootTimeout()));
             }
-        } else if (w.state == Worker.State.READY && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
+        } else if (w.state == Worker.State.BOOTED && w.promotedNanos != 0
+                && now - w.promotedNanos > config.bootTimeout().toNanos()) {
+            // Promoted, but not ready: its binds or its application's start after them hang.
+            if (!mayHaveMissed(0, now)) {
+                kill(w, "boot timeout", w.name() + " not ready " + Setting.format(config.bootTimeout())
+                        + " after its promotion: SIGKILL", "SIGKILL: not ready " + Setting.format(config.bootTimeout())
+                        + " after its promotion");
+            }
+        } else if ((w.state == Worker.State.READY || w.state == Worker.State.BOOTED)
+                && now - w.lastHeartbeatNanos > config.workerTimeout().toNanos()) {
             // A heartbeat sent just before a stall is read after it: the stall may have used up
             // all but one interval of the timeout.
             long tolerance = config.workerTimeout().minus(config.worker().heartbeatInterval()).toNanos() - TICK_NANOS;

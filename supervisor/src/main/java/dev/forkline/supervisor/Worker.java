@@ -11,16 +11,21 @@ import dev.forkline.protocol.WorkerStats;
  * {@link WorkerTable#assign}.
  */
 final class Worker {
-    /** The process's life as the supervisor sees it: STARTING → READY → DRAINING → EXITED. */
+    /**
+     * The process's life as the supervisor sees it: STARTING → READY → DRAINING → EXITED; a standby
+     * is BOOTED (its binds held, not listening) between STARTING and READY, READY once promoted and
+     * listening.
+     */
     enum State {
-        STARTING, READY, DRAINING, EXITED;
+        STARTING, BOOTED, READY, DRAINING, EXITED;
 
         final String label = name().toLowerCase(java.util.Locale.ROOT);
     }
 
     final Launcher.WorkerHandle handle;
     final long pid;
-    final int slot;
+    /** The slot it holds or will hold; {@link Launcher#STANDBY} for a standby. Changed only by {@link WorkerTable#promote}. */
+    int slot;
     final Generation generation;
     final long startedNanos;
     final long startedEpochMillis;
@@ -29,6 +34,8 @@ final class Worker {
     State state = State.STARTING;
     long lastHeartbeatNanos;
     long drainStartedNanos;
+    /** When a standby was promoted into its slot (its ready is due within FORKLINE_BOOT_TIMEOUT of it); 0 if never. */
+    long promotedNanos;
     WorkerStats stats;
     /** Whether it ever sent {@code ready}: only a worker that did not can fail to boot. */
     boolean wasReady;
@@ -75,9 +82,10 @@ final class Worker {
         return generation.number();
     }
 
-    /** The fields that say which worker an event is about: slot, pid, generation, role. */
+    /** The fields that say which worker an event is about: slot (null for a standby), pid, generation, role. */
     Log.Entry about(Log.Entry e) {
-        return e.with("slot", slot).with("pid", pid).with("generation", generation.number()).with("role", role.label());
+        return e.with("slot", slot == Launcher.STANDBY ? null : slot).with("pid", pid)
+                .with("generation", generation.number()).with("role", role.label());
     }
 
     /** {@link #about} and how it exited: {@code exit} ("signal KILL (9)") and {@code exit_value} (137). */
@@ -85,7 +93,8 @@ final class Worker {
         return about(e).with("exit", ExitCodes.describe(exitValue)).with("exit_value", exitValue);
     }
 
+    /** "worker 2 pid 4242", or "standby pid 4242" for a standby not promoted. */
     String name() {
-        return "worker " + slot + " pid " + pid;
+        return (slot == Launcher.STANDBY ? "standby" : "worker " + slot) + " pid " + pid;
     }
 }

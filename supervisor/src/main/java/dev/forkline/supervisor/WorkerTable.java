@@ -35,6 +35,12 @@ final class WorkerTable {
     }
 
     private final List<Slot> slots = new ArrayList<>();
+    /**
+     * The standbys' record, kept as a slot's is: their respawn backoff, restarts and last exit
+     * (standbys are interchangeable, so one record for all of them). Its generation is unused: a
+     * standby always starts with the generation the supervisor runs.
+     */
+    private final Slot standbyPlace = new Slot(Launcher.STANDBY, null);
     private final Map<Launcher.WorkerHandle, Worker> workers = new LinkedHashMap<>();
     /** Lookups by slot, kept with every change of role; {@link #workers} is what is true. */
     private final Map<Integer, Worker> servingBySlot = new java.util.HashMap<>();
@@ -67,7 +73,16 @@ final class WorkerTable {
     }
 
     boolean hasSlot(int index) {
-        return index < slots.size();
+        return index >= 0 && index < slots.size();
+    }
+
+    /** Where a worker's exits and respawns are kept: its slot's record, or the standbys' for a standby. */
+    Slot place(Worker w) {
+        return w.slot == Launcher.STANDBY ? standbyPlace : slots.get(w.slot);
+    }
+
+    Slot standbyPlace() {
+        return standbyPlace;
     }
 
     /**
@@ -105,8 +120,14 @@ final class WorkerTable {
         }
     }
 
-    /** Starts a worker of {@code generation} for {@code slot} in its first role (SERVING or INCOMING). */
+    /**
+     * Starts a worker of {@code generation} for {@code slot} in its first role (SERVING or INCOMING),
+     * or a standby ({@code slot} {@link Launcher#STANDBY}, role STANDBY).
+     */
     Worker spawn(int slot, Generation generation, Role role) throws IOException {
+        if ((slot == Launcher.STANDBY) != (role == Role.STANDBY)) {
+            throw new IllegalArgumentException("a standby has no slot, and only a standby: slot " + slot + ", " + role);
+        }
         Launcher.WorkerHandle handle = launcher.spawn(slot, generation);
         Worker w = new Worker(handle, slot, generation, role, clock.nanos(), clock.epochMillis());
         workers.put(handle, w);
@@ -138,6 +159,19 @@ final class WorkerTable {
         index(w);
     }
 
+    /**
+     * A standby takes {@code slot}, whose serving worker is gone: the one place where a worker's slot
+     * changes. The supervisor sends it {@code promote}; it binds at once.
+     */
+    void promote(Worker standby, int slot, long nowNanos) {
+        if (standby.role != Role.STANDBY || serving(slot) != null || incoming(slot) != null) {
+            throw new IllegalStateException(standby.name() + " cannot be promoted into slot " + slot);
+        }
+        standby.slot = slot;
+        standby.promotedNanos = nowNanos;
+        assign(standby, Role.SERVING);
+    }
+
     private void index(Worker w) {
         if (w.role == Role.SERVING) {
             servingBySlot.put(w.slot, w);
@@ -157,7 +191,9 @@ final class WorkerTable {
         workers.remove(w.handle);
         unindex(w);
         exited = exited.plus(w.stats);
-        exitedBySlot.merge(w.slot, Snapshot.Totals.ZERO.plus(w.stats), (a, b) -> a.plus(b));
+        if (w.slot != Launcher.STANDBY) {
+            exitedBySlot.merge(w.slot, Snapshot.Totals.ZERO.plus(w.stats), (a, b) -> a.plus(b));
+        }
     }
 
     Snapshot.Totals exited() {
@@ -167,7 +203,8 @@ final class WorkerTable {
     /**
      * Counters by slot: every process that has held the slot, exited or alive, so that a slot's
      * counters never go back when its worker is respawned or reloaded. For the slots there are and
-     * the slots of workers still alive (one scaled away, draining).
+     * the slots of workers still alive (one scaled away, draining). A standby counts for the slot it
+     * is promoted into, from then on (it served nothing before).
      */
     Map<Integer, Snapshot.Totals> totalsBySlot() {
         Map<Integer, Snapshot.Totals> bySlot = new java.util.TreeMap<>();
@@ -175,6 +212,9 @@ final class WorkerTable {
             bySlot.put(s.index, exitedBySlot.getOrDefault(s.index, Snapshot.Totals.ZERO));
         }
         for (Worker w : workers.values()) {
+            if (w.slot == Launcher.STANDBY) {
+                continue;
+            }
             bySlot.merge(w.slot, exitedBySlot.getOrDefault(w.slot, Snapshot.Totals.ZERO).plus(w.stats),
                     (a, b) -> a.plus(w.stats));
         }

@@ -16,6 +16,8 @@ final class Invariants {
     private final Simulation sim;
     /** Since when (the first turn that saw it) each slot has had neither a serving nor an incoming worker. */
     private final Map<Integer, Long> emptySince = new HashMap<>();
+    /** Since when there have been fewer standbys of the running generation than FORKLINE_STANDBY; null: enough. */
+    private Long standbyShortSince;
 
     /** What the turn being checked started from. */
     private Phase phaseBefore;
@@ -78,6 +80,8 @@ final class Invariants {
         aSlotShowsTheExitsOfItsServingWorkersOnly();
         aReloadIsAbandonedOnlyAfterFailedStartsInARow();
         countersNeverGoBack(lastSnapshot);
+        onlyAWorkerThatListensIsReadyAndAPromotedOneWasAStandby(table);
+        standbysReturnToTheirNumber(table, phase);
     }
 
     /**
@@ -92,19 +96,50 @@ final class Invariants {
         long now = sim.clock.nanos();
         Simulation.Settings s = sim.scenario.settings();
         if ("hung".equals(because)) {
-            long lastSign = Math.max(p.readySentAt, p.lastHeartbeatSent);
+            long lastSign = Math.max(Math.max(p.readySentAt, p.bootedAt), p.lastHeartbeatSent);
             check(now - lastSign > s.workerTimeoutMs() * Simulation.MS, () -> "no healthy worker is killed as hung: " + p
                     + " sent its last heartbeat " + (now - lastSign) / Simulation.MS + " ms ago, the timeout is "
                     + s.workerTimeoutMs() + " ms");
         } else if ("boot timeout".equals(because)) {
-            check(!p.ready || p.readySentAt - p.spawnedAt > s.bootTimeoutMs() * Simulation.MS, () ->
-                    "no worker that was ready in time is killed for its boot timeout: " + p);
+            // Its first word (ready, or booted for a standby) late, or, promoted, its ready late after that.
+            long boot = s.bootTimeoutMs() * Simulation.MS;
+            boolean bootedLate = !p.booted || p.bootedAt - p.spawnedAt > boot;
+            boolean readyLateAfterPromotion = p.promotedTo != null && (!p.ready || p.readySentAt - p.promotedAt > boot);
+            check(bootedLate || readyLateAfterPromotion, () ->
+                    "no worker that was ready (or booted, or ready after its promotion) in time is killed for its boot timeout: " + p);
         }
     }
 
-    /** The supervisor tried to start a worker for the slot (a failed start reschedules it). */
-    void spawnAttempted(int slot) {
+    /**
+     * The supervisor tried to start a worker for the slot (a failed start reschedules it). A worker
+     * is started for a slot only when no standby of its generation could be promoted into it instead.
+     */
+    void spawnAttempted(int slot, Generation generation) {
+        if (slot == Launcher.STANDBY) {
+            standbyShortSince = null;
+            return;
+        }
         emptySince.remove(slot);
+        for (Worker w : sim.supervisor.table().withRole(Role.STANDBY)) {
+            check(w.generationNumber() != generation.number() || w.killedBecause != null, () ->
+                    "a slot gets a new JVM only when no standby of its generation can be promoted (slot " + slot
+                            + ", generation " + generation.number() + ", standby " + w.name() + ")");
+        }
+    }
+
+    /**
+     * The supervisor sends {@code promote} only to a standby, once, into a slot that has no worker
+     * and whose generation is the standby's.
+     */
+    void promoted(Simulation.FakeProcess p, int slot) {
+        check(p.standby && p.promotedTo == null, () -> "promote goes to a standby, once: " + p);
+        WorkerTable table = sim.supervisor.table();
+        check(table.serving(slot) == null && table.incoming(slot) == null, () ->
+                "promotion never makes two workers of a slot (slot " + slot + " has " + table.serving(slot) + ")");
+        // The one its respawn would start: a promotion never puts an older generation back in a slot
+        // a reload has moved on, nor keeps a newer one in a slot a rollback moves back.
+        check(table.slot(slot).generation.number() == p.generation, () -> "a standby takes only a slot of its generation: "
+                + p + " into slot " + slot + " of generation " + table.slot(slot).generation.number());
     }
 
     void atEnd() {
@@ -141,7 +176,13 @@ final class Invariants {
         }
     }
 
+    /** Empty slot / standby pairs where the standby could have taken the slot, after the last turn and this one. */
+    private Set<String> couldTakeBefore = new HashSet<>();
+    private Set<String> couldTake = new HashSet<>();
+
     private void emptySlotsAreRefilledWithinTheBackoff(WorkerTable table, Phase phase) {
+        couldTakeBefore = couldTake;
+        couldTake = new HashSet<>();
         long now = sim.clock.nanos();
         emptySince.keySet().removeIf(i -> i >= table.size());
         if (phase == Phase.STOPPING || phase == Phase.STOPPED || sim.afterStall()) {
@@ -152,6 +193,19 @@ final class Invariants {
             if (table.serving(slot.index) != null || table.incoming(slot.index) != null) {
                 emptySince.remove(slot.index);
                 continue;
+            }
+            // A standby that could take it does, on the next turn at the latest (one started in the
+            // turn the slot was found empty is promoted on the next): at once after one early death,
+            // else once the slot's delay is over.
+            if (slot.crashStreak <= 1 || RespawnPolicy.due(slot, now)) {
+                for (Worker w : table.withRole(Role.STANDBY)) {
+                    if (w.generationNumber() == slot.generation.number() && w.killedBecause == null) {
+                        check(!couldTakeBefore.contains(slot.index + "/" + w.pid), () ->
+                                "an empty slot whose standby could take it does not stay empty (slot " + slot.index
+                                        + ", " + w.name() + ")");
+                        couldTake.add(slot.index + "/" + w.pid);
+                    }
+                }
             }
             long since = emptySince.computeIfAbsent(slot.index, i -> now);
             long allowed = (slot.lastExit.startsWith("could not start") ? RespawnPolicy.MAX_BACKOFF
@@ -174,13 +228,74 @@ final class Invariants {
                 + 2 * Simulation.TICK;
         for (Worker w : table.live()) {
             Simulation.FakeProcess p = (Simulation.FakeProcess) w.handle;
-            if (p.alive && p.hung && p.ready && w.killedBecause == null && w.state == Worker.State.READY
-                    && w.role != Role.RETIRING) {
-                long since = Math.max(Math.max(p.readySentAt, p.lastHeartbeatSent), sim.lastStallEnd);
+            if (p.alive && p.hung && p.booted && w.killedBecause == null
+                    && (w.state == Worker.State.READY || w.state == Worker.State.BOOTED) && w.role != Role.RETIRING) {
+                long since = Math.max(Math.max(Math.max(p.readySentAt, p.bootedAt), p.lastHeartbeatSent), sim.lastStallEnd);
                 check(now - since <= bound, () -> "a hung worker is killed within the worker timeout: " + p + " silent for "
                         + (now - since) / Simulation.MS + " ms");
             }
         }
+    }
+
+    /**
+     * The supervisor counts as ready only a process that listens (a standby never before its
+     * promotion), and a serving worker started as a standby was promoted into that very slot.
+     */
+    private void onlyAWorkerThatListensIsReadyAndAPromotedOneWasAStandby(WorkerTable table) {
+        for (Worker w : table.live()) {
+            Simulation.FakeProcess p = (Simulation.FakeProcess) w.handle;
+            if (w.state == Worker.State.READY) {
+                check(p.ready, () -> "only a worker that sent ready (listens) is ready: " + p);
+            }
+            if (p.standby && (w.role == Role.SERVING)) {
+                check(p.promotedTo != null && p.promotedTo == w.slot, () ->
+                        "a standby serves only the slot it was promoted into: " + p + " serves slot " + w.slot);
+            }
+            if (w.role == Role.STANDBY) {
+                check(p.standby && p.promotedTo == null && w.slot == Launcher.STANDBY, () ->
+                        "a standby is a process started as one, not promoted, holding no slot: " + p);
+            }
+        }
+    }
+
+    /**
+     * Outside the first start and a stop, the standbys of the running generation return to
+     * FORKLINE_STANDBY as soon as their respawn backoff allows (at most the longest delay), never
+     * more of them; and once as many of them have booted, no standby of an older generation is left.
+     */
+    private void standbysReturnToTheirNumber(WorkerTable table, Phase phase) {
+        if (phase == Phase.STARTING || phase == Phase.STOPPING || phase == Phase.STOPPED || sim.afterStall()) {
+            standbyShortSince = null;
+            return;
+        }
+        int wanted = lastSnapshot.desiredStandby();
+        int running = lastSnapshot.generation();
+        List<Worker> standbys = table.withRole(Role.STANDBY);
+        long fresh = standbys.stream().filter(w -> w.generationNumber() == running).count();
+        long booted = standbys.stream().filter(w -> w.generationNumber() == running && w.state == Worker.State.BOOTED).count();
+        check(fresh <= wanted, () -> "never more standbys than FORKLINE_STANDBY (" + fresh + " > " + wanted + ")");
+        if (booted >= wanted) {
+            check(standbys.stream().allMatch(w -> w.generationNumber() == running), () ->
+                    "standbys of an older generation go once the running one's have booted: " + standbys);
+        }
+        long now = sim.clock.nanos();
+        if (fresh >= wanted) {
+            standbyShortSince = null;
+            return;
+        }
+        if (standbyShortSince == null) {
+            standbyShortSince = now;
+        }
+        // Short of standbys: the next one starts as soon as its backoff is over (a turn or two after a
+        // promotion or a change of generation), and that is never more than the longest delay away.
+        WorkerTable.Slot place = table.standbyPlace();
+        long since = standbyShortSince;
+        check(now - since <= 2 * Simulation.TICK || !RespawnPolicy.due(place, now), () ->
+                "outside a stop, a missing standby is started once its respawn backoff is over (" + fresh + " of "
+                        + wanted + " for " + (now - since) / Simulation.MS + " ms, due since "
+                        + (now - place.respawnAtNanos) / Simulation.MS + " ms)");
+        check(place.respawnAtNanos - now <= RespawnPolicy.MAX_BACKOFF.toNanos(), () ->
+                "a missing standby waits at most " + RespawnPolicy.MAX_BACKOFF.toMillis() + " ms");
     }
 
     /** A worker that exits with 2 or 4 without ever having sent ready could not boot. */

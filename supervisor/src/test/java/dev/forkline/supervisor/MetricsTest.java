@@ -49,4 +49,24 @@ class MetricsTest {
         assertThat(m.keySet()).filteredOn(k -> k.startsWith("forkline_worker_info{")).hasSize(3)
                 .allMatch(k -> k.contains("generation=\"1\"") && k.contains("role=\"serving\""));
     }
+
+    @Test
+    void aStandbyIsAWorkerWithoutASlotThatCountsForNoSlotAndTheStatusSaysSo() {
+        Simulation sim = StandbyTest.started(StandbyTest.settings(1, 1), new Simulation.Wait(10));
+        long standby = StandbyTest.standbys(sim).get(0).pid;
+        Map<String, Double> m = AdminApiIT.parse(new Metrics(sim.supervisor::snapshot).scrape());
+        // An empty label value: Prometheus reads it as no label, so it joins no slot's counters.
+        assertThat(m).containsEntry("forkline_worker_info{generation=\"1\",pid=\"" + standby + "\",role=\"standby\",slot=\"\"}", 1.0)
+                .containsEntry("forkline_workers{role=\"standby\",state=\"booted\"}", 1.0)
+                .containsEntry("forkline_standby_desired", 1.0)
+                .containsEntry("forkline_workers_up", 1.0);
+        assertThat(m.keySet()).filteredOn(k -> k.startsWith("forkline_worker_connections")).containsExactly(
+                "forkline_worker_connections{slot=\"0\"}");
+
+        io.vertx.core.json.JsonObject status = AdminServer.status(sim.supervisor.snapshot());
+        assertThat(status.getInteger("standby_desired")).isEqualTo(1);
+        assertThat(status.getJsonArray("workers").stream().map(io.vertx.core.json.JsonObject.class::cast)
+                .filter(w -> w.getString("role").equals("standby"))).singleElement()
+                .satisfies(w -> assertThat(w.containsKey("slot") && w.getValue("slot") == null).as("slot null: %s", w).isTrue());
+    }
 }

@@ -32,10 +32,21 @@ final class Simulation {
 
     /** The settings of a scenario's first generation (milliseconds). */
     record Settings(int workers, int heartbeatMs, int workerTimeoutMs, int bootTimeoutMs, int minUptimeMs,
-                    int drainMs, int shutdownMs) {
+                    int drainMs, int shutdownMs, int standby) {
+        /** Without standbys. */
+        Settings(int workers, int heartbeatMs, int workerTimeoutMs, int bootTimeoutMs, int minUptimeMs,
+                 int drainMs, int shutdownMs) {
+            this(workers, heartbeatMs, workerTimeoutMs, bootTimeoutMs, minUptimeMs, drainMs, shutdownMs, 0);
+        }
+
+        Settings withStandby(int count) {
+            return new Settings(workers, heartbeatMs, workerTimeoutMs, bootTimeoutMs, minUptimeMs, drainMs, shutdownMs, count);
+        }
+
         Map<String, String> values() {
             Map<String, String> v = new LinkedHashMap<>();
             v.put("FORKLINE_WORKERS", Integer.toString(workers));
+            v.put("FORKLINE_STANDBY", Integer.toString(standby));
             v.put("FORKLINE_HOST", "127.0.0.1");
             v.put("FORKLINE_PORT", "3000");
             v.put("FORKLINE_HEARTBEAT_INTERVAL", heartbeatMs + "ms");
@@ -62,7 +73,8 @@ final class Simulation {
 
     /** What the next read of the configuration (a reload) returns. */
     record NextConfig(Kind kind, int workers) {
-        enum Kind { SAME, WORKERS, INVALID, MOVES_PORT, CANNOT_BOOT, CRASHES_AT_START }
+        /** STANDBY sets FORKLINE_STANDBY to {@code workers - 1}. */
+        enum Kind { SAME, WORKERS, STANDBY, INVALID, MOVES_PORT, CANNOT_BOOT, CRASHES_AT_START }
     }
 
     /** One thing that happens to the supervisor. */
@@ -115,15 +127,27 @@ final class Simulation {
     record Scenario(Settings settings, GenerationFate firstGeneration, List<Fate> fates, List<Step> steps) {
     }
 
-    /** A fake worker process, as the launcher hands it to the supervisor. */
+    /**
+     * A fake worker process, as the launcher hands it to the supervisor. A standby (slot
+     * {@link Launcher#STANDBY}) sends {@code booted} instead of {@code ready}, and {@code ready} only
+     * once it has been sent {@code promote}.
+     */
     final class FakeProcess implements Launcher.WorkerHandle {
         final long pid;
         final int slot;
         final int generation;
         final long spawnedAt;
         final Fate fate;
+        final boolean standby;
         boolean alive = true;
+        /** It reads its commands: ready (or, for a standby, booted). */
+        boolean booted;
+        long bootedAt = Long.MIN_VALUE;
+        /** It listens: it sent ready. */
         boolean ready;
+        /** The slot it was promoted into, or null. */
+        Integer promotedTo;
+        long promotedAt = Long.MIN_VALUE;
         boolean hung;
         boolean pipeBroken;
         boolean draining;
@@ -140,6 +164,7 @@ final class Simulation {
             this.generation = generation;
             this.spawnedAt = clock.nanos();
             this.fate = fate;
+            this.standby = slot == Launcher.STANDBY;
         }
 
         @Override
@@ -154,8 +179,15 @@ final class Simulation {
             }
             if (command instanceof ControlMessage.Drain) {
                 drainRequested();
+            } else if (command instanceof ControlMessage.Promote p) {
+                invariants.promoted(this, p.slot());
+                promotedTo = p.slot();
+                promotedAt = clock.nanos();
+                if (booted) {
+                    listen(this);
+                }
             } else if (command instanceof ControlMessage.Stop) {
-                if (!hung && ready) {
+                if (!hung && booted) {
                     at(clock.nanos() + MS, () -> exit(this, ExitCodes.OK));
                 } else {
                     drainRequested = true;
@@ -186,10 +218,10 @@ final class Simulation {
             }
         }
 
-        /** A worker reads its commands only once it is ready (before, they wait in the pipe). */
+        /** A worker reads its commands only once it is ready or booted (before, they wait in the pipe). */
         private void drainRequested() {
             drainRequested = true;
-            if (ready && !hung && !draining) {
+            if (booted && !hung && !draining) {
                 draining = true;
                 at(clock.nanos() + fate.drainMillis() * MS, () -> exit(this, ExitCodes.OK));
             }
@@ -197,7 +229,8 @@ final class Simulation {
 
         @Override
         public String toString() {
-            return "pid " + pid + " (slot " + slot + ", gen " + generation + (alive ? "" : ", exited " + exitValue)
+            return "pid " + pid + " (" + (standby ? "standby" + (promotedTo != null ? " promoted to " + promotedTo : "")
+                    : "slot " + slot) + ", gen " + generation + (alive ? "" : ", exited " + exitValue)
                     + (hung ? ", hung" : "") + ")";
         }
     }
@@ -426,7 +459,7 @@ final class Simulation {
     // ---- the launcher's side ----
 
     private Launcher.WorkerHandle spawn(int slot, Generation generation) throws IOException {
-        invariants.spawnAttempted(slot);
+        invariants.spawnAttempted(slot, generation);
         if (spawnFailures > 0) {
             spawnFailures--;
             note("  spawn of slot " + slot + " fails");
@@ -468,20 +501,41 @@ final class Simulation {
         if (!p.alive || p.hung) {
             return;
         }
-        p.ready = true;
-        p.readySentAt = clock.nanos();
-        emit(new Event.Ready(p, new ControlMessage.Ready(p.pid, p.slot, p.generation, List.of("127.0.0.1:3000"))));
+        p.booted = true;
+        p.bootedAt = clock.nanos();
+        if (p.standby) {
+            emit(new Event.Booted(p, new ControlMessage.Booted(p.pid, p.generation, List.of("127.0.0.1:3000"))));
+        } else {
+            p.ready = true;
+            p.readySentAt = clock.nanos();
+            emit(new Event.Ready(p, new ControlMessage.Ready(p.pid, p.slot, p.generation, List.of("127.0.0.1:3000"))));
+        }
         heartbeat(p);
         if (p.drainRequested) {
             p.drainRequested();
+        } else if (p.promotedTo != null) {
+            listen(p); // it reads the promote that waited in its pipe
         }
+    }
+
+    /** A promoted standby binds its held sockets: ready a few milliseconds later. */
+    private void listen(FakeProcess p) {
+        at(clock.nanos() + 3 * MS, () -> {
+            if (p.alive && !p.hung && !p.draining && !p.ready) {
+                p.ready = true;
+                p.readySentAt = clock.nanos();
+                emit(new Event.Ready(p, new ControlMessage.Ready(p.pid, p.promotedTo, p.generation, List.of("127.0.0.1:3000"))));
+            }
+        });
     }
 
     private void heartbeat(FakeProcess p) {
         long interval = generationInterval(p);
         at(clock.nanos() + interval, () -> {
             if (p.alive && !p.hung) {
-                p.requests += 10;
+                if (!p.standby || p.ready) {
+                    p.requests += 10; // a standby serves nothing before it listens
+                }
                 p.lastHeartbeatSent = clock.nanos();
                 emit(new Event.Heartbeat(p, new WorkerStats(p.pid, p.slot, p.generation,
                         (clock.nanos() - p.spawnedAt) / MS, 1, p.requests / 10, p.requests, p.requests * 6,
@@ -517,6 +571,7 @@ final class Simulation {
         switch (next.kind()) {
             case SAME -> { }
             case WORKERS -> values.put("FORKLINE_WORKERS", Integer.toString(next.workers()));
+            case STANDBY -> values.put("FORKLINE_STANDBY", Integer.toString(next.workers() - 1));
             case INVALID -> throw new ConfigException("FORKLINE_PORT", "abc", "an integer from 1 to 65535");
             case MOVES_PORT -> values.put("FORKLINE_PORT", Integer.toString(++port));
             case CANNOT_BOOT -> fate = GenerationFate.CANNOT_BOOT;

@@ -16,7 +16,8 @@ import net.jqwik.api.Provide;
 /**
  * The supervisor's state machine against long random sequences of what can happen to it: spawn
  * results, readiness, heartbeats, crashes with every exit code and signal, boot errors in either
- * generation, hangs, loop stalls and clock jumps, HUP, TTIN/TTOU, scaling, TERM/INT once and twice.
+ * generation, hangs, loop stalls and clock jumps, HUP, TTIN/TTOU, scaling, TERM/INT once and twice,
+ * with and without warm standbys (FORKLINE_STANDBY, changed by reloads too).
  * No process and no real time: a fake launcher and a fake clock ({@link Simulation}); the
  * {@link Invariants} are checked after every turn. Bounded in tries, and fast: it runs in
  * {@code ./mvnw verify}. A shrunk counterexample becomes a named test in {@link SupervisorRegressionTest}.
@@ -28,7 +29,11 @@ class SupervisorSimulationTest {
 
     @Property(tries = 1000)
     void invariantsHoldAfterEveryTurn(@ForAll("scenarios") Scenario scenario) {
-        new Simulation(scenario).run();
+        Simulation sim = new Simulation(scenario).run();
+        // The generator must keep reaching the standby paths, not only the invariants hold.
+        net.jqwik.api.statistics.Statistics.label("standby").collect(
+                scenario.settings().standby() == 0 ? "none" : sim.logged("worker_promoted").isEmpty() ? "no promotion" : "promoted");
+        net.jqwik.api.statistics.Statistics.label("standby").coverage(c -> c.check("promoted").percentage(p -> p >= 10));
     }
 
     @Provide
@@ -46,9 +51,11 @@ class SupervisorSimulationTest {
                 Arbitraries.integers().between(5, 50).map(n -> n * 100),
                 Arbitraries.integers().between(0, 30).map(n -> n * 100),
                 Arbitraries.integers().between(0, 30).map(n -> n * 100),
-                Arbitraries.integers().between(0, 50).map(n -> n * 100))
-                .as((workers, hb, extra, boot, minUptime, drain, shutdown) ->
-                        new Settings(workers, hb, Math.max(1000, 2 * hb) + extra * 100, boot, minUptime, drain, shutdown));
+                Arbitraries.integers().between(0, 50).map(n -> n * 100),
+                Arbitraries.frequency(net.jqwik.api.Tuple.of(1, 0), net.jqwik.api.Tuple.of(2, 1), net.jqwik.api.Tuple.of(1, 2)))
+                .as((workers, hb, extra, boot, minUptime, drain, shutdown, standby) ->
+                        new Settings(workers, hb, Math.max(1000, 2 * hb) + extra * 100, boot, minUptime, drain, shutdown,
+                                standby));
     }
 
     static Arbitrary<Simulation.GenerationFate> firstGeneration() {
