@@ -59,6 +59,12 @@ final class Binds {
     /**
      * Stops holding: every held bind goes on to its socket, on its event loop, and binds asked for
      * from now on go through at once. The sockets join the port's reuse-port group as they bind.
+     *
+     * <p>The sockets of one event loop bind one after the other in one task, and only then are their
+     * binds' promises completed: what completes a listen future (Vert.x's server bookkeeping, the
+     * application's code after listen()) runs once every socket listens, not between two binds
+     * (measured: 40 ms between the first and the second listen(2) of a promoted standby on a loaded
+     * machine, before).
      */
     void release() {
         List<Held> go;
@@ -67,15 +73,30 @@ final class Binds {
             go = new ArrayList<>(held);
             held.clear();
         }
-        for (Held h : go) {
-            h.ctx().executor().execute(() -> {
-                if (h.channel().isOpen()) {
-                    h.ctx().bind(h.local(), h.promise());
+        java.util.Map<io.netty.util.concurrent.EventExecutor, List<Held>> byLoop = new java.util.LinkedHashMap<>();
+        go.forEach(h -> byLoop.computeIfAbsent(h.ctx().executor(), e -> new ArrayList<>()).add(h));
+        byLoop.forEach((loop, binds) -> loop.execute(() -> {
+            List<io.netty.channel.ChannelFuture> bound = new ArrayList<>();
+            for (Held h : binds) {
+                // Epoll binds and listens within this call.
+                bound.add(h.channel().isOpen() ? h.ctx().bind(h.local(), h.ctx().newPromise()) : null);
+            }
+            for (int i = 0; i < binds.size(); i++) {
+                ChannelPromise promise = binds.get(i).promise();
+                io.netty.channel.ChannelFuture f = bound.get(i);
+                if (f == null) {
+                    promise.tryFailure(new java.nio.channels.ClosedChannelException());
                 } else {
-                    h.promise().tryFailure(new java.nio.channels.ClosedChannelException());
+                    f.addListener(r -> {
+                        if (r.isSuccess()) {
+                            promise.trySuccess();
+                        } else {
+                            promise.tryFailure(r.cause());
+                        }
+                    });
                 }
-            });
-        }
+            }
+        }));
     }
 
     /** The addresses of the binds held back now. */
