@@ -37,10 +37,10 @@ final class Invariants {
         for (Event e : events) {
             Worker w = e instanceof Event.Exited x ? sim.supervisor.table().find(x.worker())
                     : e instanceof Event.Ready r ? sim.supervisor.table().find(r.worker()) : null;
-            // Serving when it exits: serving now, or incoming with its ready earlier in the batch
-            // (it takes the slot first).
-            if (w != null && e instanceof Event.Exited x && (w.role == Role.SERVING || (w.role == Role.INCOMING
-                    && events.subList(0, events.indexOf(e)).stream()
+            // Serving when it exits: serving now (a standby's: the standbys' place, Launcher.STANDBY),
+            // or incoming with its ready earlier in the batch (it takes the slot first).
+            if (w != null && e instanceof Event.Exited x && (w.role == Role.SERVING || w.role == Role.STANDBY
+                    || (w.role == Role.INCOMING && events.subList(0, events.indexOf(e)).stream()
                             .anyMatch(r -> r instanceof Event.Ready ready && ready.worker() == x.worker())))) {
                 slotsWithAServingExit.add(w.slot);
             }
@@ -55,7 +55,10 @@ final class Invariants {
         }
     }
 
-    /** Slots (by index) one of whose serving workers has exited since the simulation began. */
+    /**
+     * Slots (by index) one of whose serving workers has exited since the simulation began, and
+     * {@link Launcher#STANDBY} once a standby has (the standbys' row shows their last exit).
+     */
     private final Set<Integer> slotsWithAServingExit = new HashSet<>();
 
     /** Starts of a reload's new workers that failed before ready, in a row, by generation. */
@@ -112,7 +115,9 @@ final class Invariants {
 
     /**
      * The supervisor tried to start a worker for the slot (a failed start reschedules it). A worker
-     * is started for a slot only when no standby of its generation could be promoted into it instead.
+     * is started for a slot that has none only when no standby of its generation could be promoted
+     * into it instead. (A reload's or a rollback's incoming worker for a slot that is served is no
+     * such start: a standby takes only an empty slot.)
      */
     void spawnAttempted(int slot, Generation generation) {
         if (slot == Launcher.STANDBY) {
@@ -120,6 +125,9 @@ final class Invariants {
             return;
         }
         emptySince.remove(slot);
+        if (sim.supervisor.table().serving(slot) != null) {
+            return;
+        }
         for (Worker w : sim.supervisor.table().withRole(Role.STANDBY)) {
             check(w.generationNumber() != generation.number() || w.killedBecause != null, () ->
                     "a slot gets a new JVM only when no standby of its generation can be promoted (slot " + slot

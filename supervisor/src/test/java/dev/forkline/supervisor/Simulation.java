@@ -608,9 +608,14 @@ final class Simulation {
         Logger logger = Logger.getLogger("dev.forkline");
         logger.setUseParentHandlers(false);
         logger.setLevel(Level.INFO);
+        Thread owner = Thread.currentThread();
         Handler h = new Handler() {
             @Override
             public void publish(LogRecord r) {
+                if (Thread.currentThread() != owner) {
+                    // Another simulation's (one a timed-out jqwik shrink left running): not ours.
+                    return;
+                }
                 note("    log " + r.getLevel() + " " + r.getMessage());
                 if (r instanceof dev.forkline.logging.Log.EventRecord e) {
                     logged.add(e);

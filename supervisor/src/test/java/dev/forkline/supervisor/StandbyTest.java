@@ -154,6 +154,26 @@ class StandbyTest {
     }
 
     @Test
+    void duringARollbackASlotThatDiesGetsTheStandbyOfTheRunningGeneration() {
+        // Slots 0..2, the standby, then the reload's new workers: slot 0's boots, slot 1's cannot.
+        List<Fate> fates = List.of(Fate.boots(50), Fate.boots(50), Fate.boots(50), Fate.boots(50), Fate.boots(50),
+                new Fate(Fate.Kind.BOOT_ERROR, 50, 4, 0), Fate.boots(50));
+        Simulation sim = SupervisorRegressionTest.untilAbandoned(started(settings(3, 1), fates, new Simulation.Wait(5),
+                new Simulation.Signal(Event.Sig.HUP)));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.ROLLING_BACK);
+        long standby = standbys(sim).get(0).pid;
+
+        sim.steps(crashOfSlot(sim, 2, 128 + 9), new Simulation.Wait(1));
+        assertThat(sim.logged("worker_promoted")).singleElement().satisfies(e -> assertThat(e.fields())
+                .containsEntry("slot", 2).containsEntry("pid", standby).containsEntry("generation", 1));
+
+        sim.steps(new Simulation.Wait(20));
+        assertThat(sim.supervisor.phase()).isEqualTo(Phase.RUNNING);
+        assertThat(sim.supervisor.table().withRole(Role.SERVING)).hasSize(3).allMatch(w -> w.generationNumber() == 1);
+        assertThat(standbys(sim)).singleElement().matches(w -> w.generationNumber() == 1 && w.state == Worker.State.BOOTED);
+    }
+
+    @Test
     void aStandbysBootErrorAfterTheFirstStartIsRetriedNotAHalt() {
         Simulation sim = started(settings(2, 1),
                 List.of(Fate.boots(50), Fate.boots(50), new Fate(Fate.Kind.BOOT_ERROR, 50, 4, 0), Fate.boots(50)),
