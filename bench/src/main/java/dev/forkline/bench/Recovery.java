@@ -1,13 +1,12 @@
 package dev.forkline.bench;
 
+import dev.forkline.testkit.ForklineProcess;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,19 +92,21 @@ public final class Recovery {
 
     private int run() throws Exception {
         List<Double> millis = new ArrayList<>();
+        long victim = -1;
         for (int i = 0; i < kills; i++) {
-            awaitSettled();
-            Map<String, Long> holders = listeners();
+            long supervisor = awaitSettled(victim);
+            Map<String, Long> holders = listeners(supervisor);
             int before = holders.size();
             List<Long> workers = holders.values().stream().distinct().sorted().toList();
             if (workers.isEmpty()) {
                 System.err.println("Recovery: nothing listens on port " + port);
                 return 1;
             }
-            long victim = workers.get(i % workers.size());
+            victim = workers.get(i % workers.size());
+            long killed = victim;
             Set<String> victimSockets = new HashSet<>();
             holders.forEach((inode, pid) -> {
-                if (pid == victim) {
+                if (pid == killed) {
                     victimSockets.add(inode);
                 }
             });
@@ -156,20 +157,24 @@ public final class Recovery {
 
     /**
      * Waits until the supervisor says every slot is ready and as many standbys as it wants have
-     * booted, then {@code --settle-ms} more: the machine is quiet again when the next kill comes.
+     * booted, and no longer lists the last worker killed (its status is published after each turn
+     * of its loop: until the turn that handled the exit is over, it still shows the state before),
+     * then {@code --settle-ms} more: the machine is quiet again when the next kill comes.
      */
-    private void awaitSettled() throws Exception {
+    private long awaitSettled(long killed) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (true) {
             JsonObject s = status();
-            if (s != null && s.getBoolean("ready", false)) {
+            if (s != null && s.getBoolean("ready", false) && s.getJsonArray("workers").stream()
+                    .map(JsonObject.class::cast).noneMatch(w -> w.getLong("pid") == killed)) {
                 int wanted = s.getInteger("standby_desired", 0);
                 long booted = s.getJsonArray("workers").stream().map(JsonObject.class::cast)
                         .filter(w -> "standby".equals(w.getString("role")) && "booted".equals(w.getString("state"))).count();
                 long draining = s.getJsonArray("workers").stream().map(JsonObject.class::cast)
                         .filter(w -> "retiring".equals(w.getString("role"))).count();
                 if (booted >= wanted && draining == 0) {
-                    break;
+                    Thread.sleep(settle.toMillis());
+                    return s.getLong("pid");
                 }
             }
             if (System.nanoTime() - deadline > 0) {
@@ -177,7 +182,6 @@ public final class Recovery {
             }
             Thread.sleep(50);
         }
-        Thread.sleep(settle.toMillis());
     }
 
     private JsonObject status() {
@@ -193,56 +197,14 @@ public final class Recovery {
         }
     }
 
-    /** The inodes of the LISTEN sockets on the port, from /proc/net/tcp and tcp6. */
     private Set<String> listenInodes() throws IOException {
-        Set<String> inodes = new HashSet<>();
-        for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
-            Path p = Path.of(table);
-            if (!Files.exists(p)) {
-                continue;
-            }
-            List<String> rows = Files.readAllLines(p);
-            for (int i = 1; i < rows.size(); i++) {
-                String[] f = rows.get(i).trim().split("\\s+");
-                String local = f[1];
-                if (f[3].equals("0A") && Integer.parseInt(local.substring(local.indexOf(':') + 1), 16) == port) {
-                    inodes.add(f[9]); // 0A = TCP_LISTEN
-                }
-            }
-        }
-        return inodes;
+        return ForklineProcess.listenInodes(port);
     }
 
-    /** Listening socket inode → the pid holding it, among every process whose fds we may read. */
-    private Map<String, Long> listeners() throws IOException {
-        Set<String> inodes = listenInodes();
-        Map<String, Long> holders = new HashMap<>();
-        try (var procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : (Iterable<Path>) procs::iterator) {
-                String name = proc.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try (var fds = Files.list(proc.resolve("fd"))) {
-                    for (Path fd : (Iterable<Path>) fds::iterator) {
-                        String target;
-                        try {
-                            target = Files.readSymbolicLink(fd).toString();
-                        } catch (IOException e) {
-                            continue;
-                        }
-                        if (target.startsWith("socket:[")) {
-                            String inode = target.substring(8, target.length() - 1);
-                            if (inodes.contains(inode)) {
-                                holders.put(inode, Long.parseLong(name));
-                            }
-                        }
-                    }
-                } catch (IOException e) {
-                    // gone, or not ours to read
-                }
-            }
-        }
-        return holders;
+    /** Listening socket inode → the worker (a child of the supervisor) that holds it. */
+    private Map<String, Long> listeners(long supervisor) throws IOException {
+        Set<Long> workers = new HashSet<>();
+        ProcessHandle.of(supervisor).ifPresent(p -> p.children().forEach(c -> workers.add(c.pid())));
+        return ForklineProcess.holders(listenInodes(), workers);
     }
 }

@@ -330,6 +330,13 @@ public final class ForklineProcess implements AutoCloseable {
      * inode of each LISTEN entry of /proc/net/tcp{,6}, then which process holds an fd on it.
      */
     public static Map<Long, Integer> listenersOn(int port, Set<Long> candidates) throws IOException {
+        Map<Long, Integer> count = new HashMap<>();
+        holders(listenInodes(port), candidates).values().forEach(pid -> count.merge(pid, 1, Integer::sum));
+        return count;
+    }
+
+    /** The inodes of the LISTEN sockets on {@code port}, from /proc/net/tcp and tcp6 (this network namespace). */
+    public static Set<String> listenInodes(int port) throws IOException {
         Set<String> inodes = new HashSet<>();
         for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
             Path p = Path.of(table);
@@ -346,7 +353,12 @@ public final class ForklineProcess implements AutoCloseable {
                 }
             }
         }
-        Map<Long, Integer> count = new HashMap<>();
+        return inodes;
+    }
+
+    /** Which of {@code candidates} holds each of the socket {@code inodes} (inode → pid), from /proc/PID/fd. */
+    public static Map<String, Long> holders(Set<String> inodes, Set<Long> candidates) {
+        Map<String, Long> holders = new HashMap<>();
         for (long pid : candidates) {
             Path fds = Path.of("/proc", Long.toString(pid), "fd");
             try (var list = Files.list(fds)) {
@@ -355,7 +367,7 @@ public final class ForklineProcess implements AutoCloseable {
                     if (target.isPresent() && target.get().startsWith("socket:[")) {
                         String inode = target.get().substring(8, target.get().length() - 1);
                         if (inodes.contains(inode)) {
-                            count.merge(pid, 1, Integer::sum);
+                            holders.put(inode, pid);
                         }
                     }
                 }
@@ -363,7 +375,7 @@ public final class ForklineProcess implements AutoCloseable {
                 // process gone: holds nothing
             }
         }
-        return count;
+        return holders;
     }
 
     private static Optional<String> readLink(Path p) {
