@@ -69,6 +69,18 @@ class SupervisorRegressionTest {
         assertThat(sim.processes).hasSize(1);
     }
 
+    @Test
+    void aNewWorkerReadyAndDeadInTheSameTurnShowsItsExitOnItsSlot() {
+        // Found with standbys, not theirs: the reload's new worker's ready and its exit arrive in one
+        // batch (the ready waited in a pipe while the supervisor was stopped). It takes the slot, then
+        // dies serving it; the slot shows that exit, as it should, and the check must see it so.
+        Simulation sim = run(settings(1), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP),
+                new Simulation.Wait(1), new Simulation.Jump(2), new Simulation.Crash(1, 128 + 2), new Simulation.Wait(1),
+                new Simulation.Wait(5));
+        assertThat(sim.logged("worker_exited")).anySatisfy(e -> assertThat(e.fields())
+                .containsEntry("generation", 2).containsEntry("role", "serving").containsEntry("exit", "signal INT (2)"));
+    }
+
     // ---- issue 10, defect 1: a respawn during a reload could halt the whole server ----
 
     static Simulation.SetNextConfig nextCannotBoot() {
