@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Warm standby with the real jar (FORKLINE_STANDBY=1): the standby holds no listening socket until
  * a serving worker is SIGKILLed under steady load; then its pid takes the slot and serves, a new
- * standby boots, and the line protocol's clients see no failed connection.
+ * standby boots, and the line protocol's clients lose only what the killed process held.
  */
 class StandbyIT {
 
@@ -58,11 +58,15 @@ class StandbyIT {
             assertThat(ForklineProcess.listenersOn(forkline.port, Set.of(next))).as("the new standby listens on nothing")
                     .isEmpty();
             assertThat(forkline.workerPids()).hasSize(3).contains(standby, next, ready.get(1)).doesNotContain(victim);
-            // What the killed process held itself is lost (one exchange per client thread at most);
-            // the port never lacked a listener, and what was queued on the dead one moved on.
-            assertThat(result.failedRequests()).as("%s", result.firstFailures()).isLessThanOrEqualTo(4);
+            // What the killed process held itself is lost, one exchange per client thread at most: a
+            // request in flight, or a connection it had accepted and not greeted yet (EOF before the
+            // greeting). Never a connection refused (the port never lacked a listener), nor, with
+            // tcp_migrate_req=1, one reset in the dead listener's accept queue (it moved on).
+            assertThat(result.failed()).as("%s", result.firstFailures()).isLessThanOrEqualTo(4);
+            assertThat(result.firstFailures()).noneMatch(f -> f.contains("ConnectException"));
             if (ReloadIT.migrateReq()) {
-                assertThat(result.failedConnections()).as("failed connections: %s", result.firstFailures()).isZero();
+                assertThat(result.firstFailures()).filteredOn(f -> f.startsWith("connect: "))
+                        .allMatch(f -> f.contains("closed before the greeting"));
             }
 
             ForklineProcess.CommandResult status = forkline.command("status");
