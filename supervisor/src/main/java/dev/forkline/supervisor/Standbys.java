@@ -60,6 +60,8 @@ final class Standbys {
             slot.restarts++;
         }
         table.promote(standby, slot.index, clock.nanos());
+        table.timeline.add("promote", standby, "standby promoted to worker " + slot.index
+                + (again ? " (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")" : ""));
         standby.about(LOG.info("worker_promoted")).with("booted", standby.state == Worker.State.BOOTED)
                 .with("restart", slot.restarts).with("last_exit", slot.lastExit)
                 .log("standby pid " + standby.pid + " promoted to worker " + slot.index + " (generation "
@@ -93,6 +95,7 @@ final class Standbys {
                 return;
             }
             fresh.add(w);
+            table.timeline.add("spawn", w, "spawned as a standby (" + fresh.size() + " of " + wanted + ")");
             w.about(LOG.info("worker_spawned")).log(w.name() + " spawned (generation " + w.generationNumber()
                     + ", standby " + fresh.size() + " of " + wanted + ")");
         }

@@ -22,9 +22,9 @@ final class Timeline {
      * One event.
      *
      * @param seq 1, 2, ... in order, never reused while the supervisor runs
-     * @param kind spawn, respawn, ready, exit, kill, drain, reload, reload_step, reload_done,
-     *     reload_failed, rollback, rollback_step, rollback_done, scale or stop
-     * @param slot the worker's slot, or -1 for the supervisor's own events
+     * @param kind spawn, respawn, booted, promote, ready, exit, kill, drain, reload, reload_step,
+     *     reload_done, reload_failed, rollback, rollback_step, rollback_done, scale or stop
+     * @param slot the worker's slot, or -1 for the supervisor's own events and a standby's
      * @param pid the worker's PID, or -1
      * @param generation the worker's generation, or the reload's target
      */

@@ -93,6 +93,7 @@ final class Watchdog {
         }
         w.lastHeartbeatNanos = Math.max(w.lastHeartbeatNanos, now);
         long ms = TimeUnit.NANOSECONDS.toMillis(now - w.startedNanos);
+        table.timeline.add("booted", w, "booted as a standby in " + ms + " ms, not listening");
         w.about(LOG.info("worker_booted")).with("boot_ms", ms).with("held", held)
                 .log(w.name() + " booted in " + ms + " ms as a standby (generation " + w.generationNumber() + ", holding "
                         + (held.isEmpty() ? "no listener" : String.join(", ", held)) + ", not listening)");
