@@ -34,7 +34,8 @@ class StandbyBindsTest {
     private static final long PID = ProcessHandle.current().pid();
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private final WorkerTransport transport = WorkerTransport.epoll();
+    private final Counters counters = new Counters();
+    private final WorkerTransport transport = WorkerTransport.epoll(counters);
     private final AtomicInteger held = new AtomicInteger();
     private Vertx vertx;
 
@@ -64,7 +65,7 @@ class StandbyBindsTest {
                 "FORKLINE_PORT", Integer.toString(FreePorts.next()), "FORKLINE_HTTP_PORT", Integer.toString(FreePorts.next())));
         Vertx vertx = standbyVertx();
         WorkerIdentity id = new WorkerIdentity(PID, WorkerIdentity.STANDBY, 1, System.currentTimeMillis());
-        Future<String> deployed = vertx.deployVerticle(new WorkerVerticle(config, id, new Counters()));
+        Future<String> deployed = vertx.deployVerticle(new WorkerVerticle(config, id, counters));
 
         Optional<List<String>> booted = awaitBooted(deployed);
         assertThat(booted.orElseThrow()).containsExactlyInAnyOrder("127.0.0.1:" + config.port(), "127.0.0.1:" + config.httpPort());
