@@ -8,6 +8,7 @@
 #
 #   bench/standby.sh                    # 2 rounds x 5 kills each = 10 kills per configuration
 #   ROUNDS=4 KILLS=5 bench/standby.sh   # 20 each
+#   MIN_UPTIME=5s bench/standby.sh      # with the default crash-loop rule (kills ~2 s apart count as a loop)
 #   NICE=-10 bench/standby.sh           # Forkline and the probe at nice -10 (root): on a machine
 #                                       # shared with other work, what they measure on a quiet one
 #
@@ -42,6 +43,10 @@ trap '[ -n "$SUP" ] && kill -9 "$SUP" 2>/dev/null; true' EXIT
 
 run() { # label, FORKLINE_STANDBY, round
     local label=$1 standby=$2 round=$3 port=$((24000 + round * 10)) log="$OUT/$1-$3.log"
+    # FORKLINE_MIN_UPTIME=0: the kills come ~2 s apart, under the default 5 s, so with it every kill
+    # after the first would count as a crash loop and add its growing delay (100, 200, 400 ms ...)
+    # to both configurations: that measures the crash-loop policy, not the recovery.
+    FORKLINE_MIN_UPTIME=${MIN_UPTIME:-0} \
     FORKLINE_WORKERS=$WORKERS FORKLINE_STANDBY=$standby FORKLINE_HOST=127.0.0.1 FORKLINE_PORT=$port \
     FORKLINE_HTTP_PORT=$((port + 1)) FORKLINE_ADMIN_PORT=$((port + 2)) FORKLINE_LOG_FORMAT=json \
         nice -n "$NICE" "$JAVA" -XX:+UseSerialGC -Xmx64m -jar "$JAR" 2>"$log" &
