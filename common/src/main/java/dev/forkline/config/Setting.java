@@ -20,9 +20,9 @@ import java.util.stream.Collectors;
 public enum Setting {
     // supervisor
     WORKERS("FORKLINE_WORKERS", "auto"),
-    // Above the drain timeout, so that at the defaults a worker always gets its whole drain and a
-    // moment to exit (close Vert.x, up to 1 s) before SIGKILL.
-    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "12s"),
+    // Above a worker's longest stop at the defaults, so that it is never SIGKILLed: its drain (10 s),
+    // then its application's stop (given at least 1 s), then closing Vert.x (up to 1 s), + margin.
+    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "15s"),
     WORKER_TIMEOUT("FORKLINE_WORKER_TIMEOUT", "10s"),
     // Spare workers booted but not listening, promoted when a serving one dies (docs/DESIGN.md).
     STANDBY("FORKLINE_STANDBY", "0"),

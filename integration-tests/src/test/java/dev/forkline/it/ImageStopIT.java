@@ -20,7 +20,7 @@ class ImageStopIT {
         try (GenericContainer<?> forkline = ForklineImage.container(Map.of("FORKLINE_WORKERS", "2"))) {
             forkline.start();
             String id = forkline.getContainerId();
-            int grace = 15;
+            int grace = 18; // deploy/compose.yaml's stop_grace_period
 
             long t0 = System.nanoTime();
             forkline.getDockerClient().stopContainerCmd(id).withTimeout(grace).exec();

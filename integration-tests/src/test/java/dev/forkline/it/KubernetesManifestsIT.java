@@ -84,7 +84,7 @@ class KubernetesManifestsIT {
 
     @Test
     void theExecSleepPreStopCountsAgainstTheGracePeriod() {
-        // 14 s + FORKLINE_SHUTDOWN_TIMEOUT (12 s) > 25 s: read from the exec form as from the sleep action.
+        // 14 s + FORKLINE_SHUTDOWN_TIMEOUT (15 s) > 25 s: read from the exec form as from the sleep action.
         Map<String, String> files = edit(shipped, "deployment.yaml", SLEEP_PRE_STOP, EXEC_PRE_STOP.replace("\"5\"", "\"14\""));
         assertThat(check(files)).anySatisfy(p -> assertThat(p).contains("deployment.yaml")
                 .contains("terminationGracePeriodSeconds=25 must exceed the preStop sleep (14 s)"));
@@ -160,11 +160,11 @@ class KubernetesManifestsIT {
                         "terminationGracePeriodSeconds: 25", "terminationGracePeriodSeconds: 15",
                         "spec.template.spec.terminationGracePeriodSeconds=15 must exceed"),
                 Arguments.of("a shutdown timeout longer than the grace period", "configmap.yaml",
-                        "FORKLINE_SHUTDOWN_TIMEOUT=12s", "FORKLINE_SHUTDOWN_TIMEOUT=30s",
+                        "FORKLINE_SHUTDOWN_TIMEOUT=15s", "FORKLINE_SHUTDOWN_TIMEOUT=30s",
                         "terminationGracePeriodSeconds=25 must exceed the preStop sleep (5 s) + FORKLINE_SHUTDOWN_TIMEOUT (30s, from configmap.yaml"),
                 Arguments.of("a drain longer than the shutdown", "configmap.yaml",
-                        "FORKLINE_DRAIN_TIMEOUT=10s", "FORKLINE_DRAIN_TIMEOUT=12s",
-                        "FORKLINE_DRAIN_TIMEOUT=12s (from configmap.yaml data.forkline.properties) must be below FORKLINE_SHUTDOWN_TIMEOUT=12s"),
+                        "FORKLINE_DRAIN_TIMEOUT=10s", "FORKLINE_DRAIN_TIMEOUT=15s",
+                        "FORKLINE_DRAIN_TIMEOUT=15s (from configmap.yaml data.forkline.properties) must be below FORKLINE_SHUTDOWN_TIMEOUT=15s"),
                 Arguments.of("an image the Dockerfile does not build", "deployment.yaml",
                         "image: forkline:latest", "image: forklift:latest", "containers[forkline].image=forklift:latest"),
                 Arguments.of("a Service port to no container port", "service.yaml",

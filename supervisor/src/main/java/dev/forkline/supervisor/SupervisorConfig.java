@@ -39,7 +39,7 @@ record SupervisorConfig(
     static SupervisorConfig from(Map<String, String> values) {
         SupervisorConfig config = new SupervisorConfig(
                 workers(values),
-                // A standby is a whole worker JVM (~41 MB PSS): as many as there are slots at most.
+                // A standby is a whole worker JVM (~41 MB PSS): a small flat cap, whatever FORKLINE_WORKERS is.
                 Setting.STANDBY.intIn(values, 0, MAX_STANDBY),
                 Setting.SHUTDOWN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 // The loop ticks every 100 ms and a heartbeat may wait a tick to be read: a shorter
