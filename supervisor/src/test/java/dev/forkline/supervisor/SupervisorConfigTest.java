@@ -20,7 +20,10 @@ class SupervisorConfigTest {
         SupervisorConfig c = SupervisorConfig.from(Map.of());
         assertThat(c.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.standby()).isZero();
-        assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(15));
+        // A worker's longest stop at the defaults: its drain, then its application's stop (at least
+        // 1 s), then closing Vert.x (up to 1 s). The default stop must never SIGKILL it.
+        assertThat(c.shutdownTimeout()).isGreaterThan(c.worker().drainTimeout().plusSeconds(2));
         assertThat(c.workerTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.bootTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.minUptime()).isEqualTo(Duration.ofSeconds(5));
