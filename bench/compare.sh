@@ -6,7 +6,7 @@
 # all alike. Rewrites the generated part of docs/BENCHMARKS.md (between its "compare.sh" markers;
 # the sections after them are kept) and docs/benchmarks.png; raw results under bench/results/.
 #
-#   bench/compare.sh                      # full run: ROUNDS=2 DURATION=10s WARMUP=3s (about 8 minutes)
+#   bench/compare.sh                      # full run: ROUNDS=2 DURATION=10s WARMUP=3s (about 12 minutes)
 #   ROUNDS=1 DURATION=3s WARMUP=1s bench/compare.sh     # a quick look
 #   REPORT_ONLY=bench/results/<stamp> bench/compare.sh  # rewrite the document from a finished run
 #
@@ -375,7 +375,9 @@ splits shared pages between the workers, is the per-worker cost: ~41 MB.
 ## Reproduce
 
 \`\`\`sh
-bench/compare.sh                                   # about 8 minutes; root to install nginx, memcached, wrk
+bench/compare.sh                                   # about 12 minutes; root to install nginx, memcached, wrk, h2load
+bench/standby.sh                                   # recovery after SIGKILL, without and with a standby; ~6 minutes
+bench/c100k.sh                                     # 100 000 idle connections, with nginx and memcached (docs/SCALE.md); ~10 minutes
 java -jar bench/target/forkline-bench.jar greet --port 3000 --connections 64
 java -jar bench/target/forkline-bench.jar req --port 3000 --connections 256 --depth 64
 \`\`\`

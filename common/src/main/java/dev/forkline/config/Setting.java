@@ -20,8 +20,12 @@ import java.util.stream.Collectors;
 public enum Setting {
     // supervisor
     WORKERS("FORKLINE_WORKERS", "auto"),
-    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "10s"),
+    // Above a worker's longest stop at the defaults, so that it is never SIGKILLed: its drain (10 s),
+    // then its application's stop (given at least 1 s), then closing Vert.x (up to 1 s), + margin.
+    SHUTDOWN_TIMEOUT("FORKLINE_SHUTDOWN_TIMEOUT", "15s"),
     WORKER_TIMEOUT("FORKLINE_WORKER_TIMEOUT", "10s"),
+    // Spare workers booted but not listening, promoted when a serving one dies (docs/DESIGN.md).
+    STANDBY("FORKLINE_STANDBY", "0"),
     BOOT_TIMEOUT("FORKLINE_BOOT_TIMEOUT", "30s"),
     MIN_UPTIME("FORKLINE_MIN_UPTIME", "5s"),
     WORKER_JVM_OPTS("FORKLINE_WORKER_JVM_OPTS", ""),
@@ -29,6 +33,7 @@ public enum Setting {
     ADMIN_PORT("FORKLINE_ADMIN_PORT", "9090"),
     ADMIN_TOKEN("FORKLINE_ADMIN_TOKEN", ""),
     LOG_LEVEL("FORKLINE_LOG_LEVEL", "info"),
+    LOG_FORMAT("FORKLINE_LOG_FORMAT", "text"),
     // worker
     HOST("FORKLINE_HOST", "0.0.0.0"),
     PORT("FORKLINE_PORT", "3000"),

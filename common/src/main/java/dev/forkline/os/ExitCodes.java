@@ -19,8 +19,20 @@ public final class ExitCodes {
     public static final int OUT_OF_MEMORY = 3;
     /** A worker could not boot (port cannot be bound, no native transport): the supervisor halts. */
     public static final int BOOT = 4;
-    /** A worker found its supervisor gone (EOF on stdin) and exited. */
+    /**
+     * A worker found its supervisor gone (EOF on stdin). It SIGKILLs itself to free the port at once
+     * (so its exit is seen as signal 9); this code is only the fallback if that fails.
+     */
     public static final int ORPHANED = 5;
+    /**
+     * The supervisor stopped, but workers still running at FORKLINE_SHUTDOWN_TIMEOUT had to be
+     * SIGKILLed (their connections were cut). Gunicorn and nginx exit 0 then; a distinct code lets
+     * an operator or a script tell an orderly stop from one that cut connections.
+     */
+    public static final int STOP_FORCED = 6;
+
+    /** The exit value of a process killed by SIGKILL, as the JDK reports it (128 + 9). */
+    public static final int KILLED = 128 + 9;
 
     private ExitCodes() {
     }

@@ -12,8 +12,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class SettingTest {
 
+    /** The workers' settings; the supervisor's own are covered by SupervisorConfigTest, which reads them all. */
     @Test
-    void everyDefaultIsValid() {
+    void everyWorkerDefaultIsValid() {
         WorkerConfig c = WorkerConfig.from(Map.of());
         assertThat(c.host()).isEqualTo("0.0.0.0");
         assertThat(c.port()).isEqualTo(3000);
@@ -22,6 +23,15 @@ class SettingTest {
         assertThat(c.maxConnections()).isEqualTo(10_000);
         assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void theDefaultShutdownTimeoutLeavesTheWorkersTheirWholeDrainTimeout() {
+        // Issue 10, defect 5: both were 10 s, so at the defaults a drain and the SIGKILL raced.
+        Map<String, String> defaults = Map.of();
+        Duration drain = Setting.DRAIN_TIMEOUT.duration(defaults, Duration.ZERO, Duration.ofHours(1));
+        Duration shutdown = Setting.SHUTDOWN_TIMEOUT.duration(defaults, Duration.ZERO, Duration.ofHours(1));
+        assertThat(shutdown).isGreaterThanOrEqualTo(drain.plusSeconds(2));
     }
 
     @ParameterizedTest(name = "{0} = {1} ms")

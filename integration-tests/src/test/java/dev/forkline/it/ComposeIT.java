@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.FreePorts;
 import java.io.File;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -23,12 +23,8 @@ class ComposeIT {
 
     @Test
     void composeFileBringsUpAHealthyServerThatServesSeveralWorkers() throws Exception {
-        int port;
-        int httpPort;
-        try (ServerSocket s = new ServerSocket(0); ServerSocket h = new ServerSocket(0)) {
-            port = s.getLocalPort();
-            httpPort = h.getLocalPort();
-        }
+        int port = FreePorts.next();
+        int httpPort = FreePorts.next();
         File compose = ForklineImage.ROOT.resolve("deploy/compose.yaml").toFile();
         try (DockerComposeContainer<?> env = new DockerComposeContainer<>("forkline-it", compose)
                 .withPull(false)

@@ -1,9 +1,11 @@
 package dev.forkline.it;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.dockerjava.api.model.HostConfig;
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.LogEvent;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -68,7 +70,7 @@ class CpuLimitIT {
                 assertThat(desired).as("workers under %s on a host with %d CPUs", limit, host).isLessThan(host);
             }
             assertThat(m.group(1)).isEqualTo(m.group(2));
-            assertThat(forkline.getLogs()).contains("forkline starting " + workers + " workers");
+            assertThat(LogEvent.parseAll(forkline.getLogs())).anyMatch(event("starting").with("workers", workers));
 
             // 1 - 2^-59 that 60 connections over 2 workers reach both.
             Set<Long> pids = new HashSet<>();

@@ -1,9 +1,12 @@
 package dev.forkline.it;
 
+import dev.forkline.testkit.LogEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.output.OutputFrame;
@@ -65,7 +68,7 @@ final class ForklineImage {
     /**
      * A container of the image with {@code env}, as Compose runs it: tini as PID 1 (a PID 1 java
      * ignores signals it has no handler for) and tcp_migrate_req=1 in its network namespace.
-     * Ready when the supervisor logs that every worker is ready.
+     * Logs JSON events; ready when the supervisor logs that every worker is ready.
      */
     @SuppressWarnings("resource") // closed by the caller
     static GenericContainer<?> container(Map<String, String> env) {
@@ -75,15 +78,27 @@ final class ForklineImage {
     /** The same, from another image (one derived from Forkline's). */
     @SuppressWarnings("resource") // closed by the caller
     static GenericContainer<?> container(String image, Map<String, String> env) {
+        java.util.Map<String, String> withJsonLog = new java.util.HashMap<>(env);
+        withJsonLog.putIfAbsent("FORKLINE_LOG_FORMAT", "json");
         return new GenericContainer<>(image)
-                .withEnv(env)
+                .withEnv(withJsonLog)
                 .withExposedPorts(PORT)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
                         .withInit(true)
                         .withSysctls(Map.of("net.ipv4.tcp_migrate_req", "1")))
                 .withLogConsumer(ForklineImage::echo)
-                .waitingFor(Wait.forLogMessage(".*all \\d+ workers ready.*\\n", 1)
+                .waitingFor(Wait.forLogMessage(".*\"event\":\"all_ready\".*\\n", 1)
                         .withStartupTimeout(Duration.ofSeconds(120)));
+    }
+
+    /** Waits for the first event of the container's log that matches (its JSON log, see {@link #container}). */
+    static LogEvent awaitEvent(GenericContainer<?> container, Predicate<LogEvent> matcher, Duration timeout) {
+        LogEvent[] found = {null};
+        Awaitility.await(matcher.toString()).atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
+            found[0] = LogEvent.parseAll(container.getLogs()).stream().filter(matcher).findFirst().orElse(null);
+            return found[0] != null;
+        });
+        return found[0];
     }
 
     private static void echo(OutputFrame frame) {

@@ -2,6 +2,8 @@ package dev.forkline.it;
 
 import dev.forkline.config.ConfigException;
 import dev.forkline.config.Setting;
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -25,7 +27,6 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,7 +124,7 @@ final class KubernetesManifests {
     }
 
     /** The manifests (file name → YAML text) as one deployment. */
-    static List<String> check(Map<String, String> files, DockerfileFacts dockerfile, Path root, ForklineJar jar) {
+    static List<String> check(Map<String, String> files, DockerfileFacts dockerfile, Path root, ForklineProcess jar) {
         KubernetesManifests m = new KubernetesManifests(dockerfile, root);
         List<Manifest> manifests = new ArrayList<>();
         files.forEach((file, yaml) -> manifests.addAll(m.parse(file, yaml)));
@@ -227,7 +228,7 @@ final class KubernetesManifests {
         return all.stream().filter(m -> kind.isInstance(m.resource())).toList();
     }
 
-    private void checkAll(List<Manifest> all, ForklineJar jar) {
+    private void checkAll(List<Manifest> all, ForklineProcess jar) {
         List<Manifest> deployments = ofKind(all, Deployment.class);
         if (deployments.size() != 1) {
             problem("deploy/kubernetes", "expected exactly one Deployment, found " + deployments.size());
@@ -634,7 +635,7 @@ final class KubernetesManifests {
 
     private void checkProbe(String file, String at, Probe probe, Map<String, Integer> ports, int port, int httpPort,
                             int adminPort, String adminHost, Map<String, String> containerEnv,
-                            Map<Integer, Integer> onJar, ForklineJar jar) {
+                            Map<Integer, Integer> onJar, ForklineProcess jar) {
         int handlers = (probe.getExec() != null ? 1 : 0) + (probe.getHttpGet() != null ? 1 : 0)
                 + (probe.getTcpSocket() != null ? 1 : 0) + (probe.getGrpc() != null ? 1 : 0);
         if (handlers != 1) {
@@ -666,9 +667,9 @@ final class KubernetesManifests {
                         + adminPort + ") nor the HTTP facet (FORKLINE_HTTP_PORT=" + httpPort + ")");
                 return;
             }
-            HttpResponse<String> res = jar.get(jarPort, h.getPath());
-            if (res.statusCode() != 200) {
-                problem(file, at + ".httpGet.path=" + h.getPath() + ": forkline.jar answers " + res.statusCode()
+            ForklineProcess.Http res = jar.http(jarPort, "GET", h.getPath());
+            if (res.status() != 200) {
+                problem(file, at + ".httpGet.path=" + h.getPath() + ": forkline.jar answers " + res.status()
                         + " (" + res.body().strip() + ") when it is ready");
             }
         } else if (probe.getTcpSocket() != null) {
@@ -710,12 +711,7 @@ final class KubernetesManifests {
         cmd.addAll(command.subList(1, command.size()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
-        int closed;
-        try {
-            closed = ForklineJar.freePort(); // nothing listens there once the probe runs
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        int closed = FreePorts.next(); // nothing listens there once the probe runs
         containerEnv.forEach((k, v) -> {
             if (k.startsWith("FORKLINE_") && k.endsWith("_PORT") && v.matches("\\d+") && !v.equals("0")) {
                 // A port of the pod maps to where the test's jar listens; any other port to a closed

@@ -2,6 +2,8 @@ package dev.forkline.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,13 +31,20 @@ class KubernetesManifestsIT {
     static Path tmp;
     private static Map<String, String> shipped;
     private static DockerfileFacts dockerfile;
-    private static ForklineJar jar;
+    private static ForklineProcess jar;
 
     @BeforeAll
     static void startTheJarWithThePodsSettings() throws Exception {
         shipped = KubernetesManifests.read(DIR);
         dockerfile = DockerfileFacts.parse(Files.readString(ForklineImage.ROOT.resolve("deploy/Dockerfile")));
-        jar = ForklineJar.start(KubernetesManifests.podEnvironment(shipped, dockerfile, tmp));
+        // System properties win over the pod's environment and its ConfigMap file: only the host,
+        // the ports, the worker count and the log format (the readiness event) move for this machine.
+        jar = ForklineProcess.startExactly(KubernetesManifests.podEnvironment(shipped, dockerfile, tmp), Map.of(
+                "FORKLINE_HOST", "127.0.0.1", "FORKLINE_PORT", Integer.toString(FreePorts.next()),
+                "FORKLINE_HTTP_PORT", Integer.toString(FreePorts.next()), "FORKLINE_ADMIN_HOST", "127.0.0.1",
+                "FORKLINE_ADMIN_PORT", Integer.toString(FreePorts.next()), "FORKLINE_WORKERS", "1",
+                "FORKLINE_LOG_FORMAT", "json"), List.of());
+        jar.awaitAllReady();
     }
 
     @AfterAll
@@ -75,7 +84,7 @@ class KubernetesManifestsIT {
 
     @Test
     void theExecSleepPreStopCountsAgainstTheGracePeriod() {
-        // 14 s + FORKLINE_SHUTDOWN_TIMEOUT (12 s) > 25 s: read from the exec form as from the sleep action.
+        // 14 s + FORKLINE_SHUTDOWN_TIMEOUT (15 s) > 25 s: read from the exec form as from the sleep action.
         Map<String, String> files = edit(shipped, "deployment.yaml", SLEEP_PRE_STOP, EXEC_PRE_STOP.replace("\"5\"", "\"14\""));
         assertThat(check(files)).anySatisfy(p -> assertThat(p).contains("deployment.yaml")
                 .contains("terminationGracePeriodSeconds=25 must exceed the preStop sleep (14 s)"));
@@ -151,11 +160,11 @@ class KubernetesManifestsIT {
                         "terminationGracePeriodSeconds: 25", "terminationGracePeriodSeconds: 15",
                         "spec.template.spec.terminationGracePeriodSeconds=15 must exceed"),
                 Arguments.of("a shutdown timeout longer than the grace period", "configmap.yaml",
-                        "FORKLINE_SHUTDOWN_TIMEOUT=12s", "FORKLINE_SHUTDOWN_TIMEOUT=30s",
+                        "FORKLINE_SHUTDOWN_TIMEOUT=15s", "FORKLINE_SHUTDOWN_TIMEOUT=30s",
                         "terminationGracePeriodSeconds=25 must exceed the preStop sleep (5 s) + FORKLINE_SHUTDOWN_TIMEOUT (30s, from configmap.yaml"),
                 Arguments.of("a drain longer than the shutdown", "configmap.yaml",
-                        "FORKLINE_DRAIN_TIMEOUT=10s", "FORKLINE_DRAIN_TIMEOUT=12s",
-                        "FORKLINE_DRAIN_TIMEOUT=12s (from configmap.yaml data.forkline.properties) must be below FORKLINE_SHUTDOWN_TIMEOUT=12s"),
+                        "FORKLINE_DRAIN_TIMEOUT=10s", "FORKLINE_DRAIN_TIMEOUT=15s",
+                        "FORKLINE_DRAIN_TIMEOUT=15s (from configmap.yaml data.forkline.properties) must be below FORKLINE_SHUTDOWN_TIMEOUT=15s"),
                 Arguments.of("an image the Dockerfile does not build", "deployment.yaml",
                         "image: forkline:latest", "image: forklift:latest", "containers[forkline].image=forklift:latest"),
                 Arguments.of("a Service port to no container port", "service.yaml",

@@ -1,13 +1,14 @@
 package dev.forkline.it;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.FreePorts;
+import dev.forkline.testkit.LogEvent;
 import dev.forkline.testkit.SteadyLoad;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,14 +53,15 @@ class SwarmRollingUpdateIT {
         boolean createdSwarm = joinOrCreateSwarm();
         String stack = "forkline-it-" + SUFFIX;
         String service = stack + "_forkline";
-        int port = freePort();
-        int httpPort = freePort();
+        int port = FreePorts.next();
+        int httpPort = FreePorts.next();
         Map<String, String> env = new TreeMap<>(Map.of(
                 "FORKLINE_IMAGE", v1,
                 "FORKLINE_PROXY_IMAGE", proxy,
                 "FORKLINE_REPLICAS", Integer.toString(REPLICAS),
                 "FORKLINE_PUBLISHED_PORT", Integer.toString(port),
-                "FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(httpPort)));
+                "FORKLINE_PUBLISHED_HTTP_PORT", Integer.toString(httpPort),
+                "FORKLINE_LOG_FORMAT", "json")); // the stack's own variable: events the test reads
         SteadyLoad load = null;
         SteadyLoad keepAlive = null;
         try {
@@ -129,13 +131,16 @@ class SwarmRollingUpdateIT {
             // the drain's Connection: close (an unannounced close would have failed the next request).
             assertThat(closesAnnounced).as("answers with Connection: close").isGreaterThanOrEqualTo(KEEP_ALIVE_CLIENTS);
             assertThat(keptOpened).as("keep-alive connections opened").isGreaterThan(KEEP_ALIVE_CLIENTS);
-            // Every replacement drained and stopped in order: its supervisor exited 0, before any SIGKILL.
+            // Every replacement drained and stopped in order: its supervisor exited 0, and every
+            // worker exited by itself (exit 0 alone would also follow a SIGKILL at Docker's deadline).
             for (String c : old) {
                 assertThat(DockerCli.ok("inspect", "--format", "{{.State.ExitCode}}", c)).as("exit code of old replica " + c)
                         .isEqualTo("0");
                 DockerCli.Result logs = DockerCli.run("logs", c); // Forkline logs on stderr
-                assertThat(logs.stdout() + logs.stderr()).as("log of old replica " + c)
-                        .contains("SIGTERM: stopping").contains("all workers stopped; exiting with code 0");
+                List<LogEvent> events = LogEvent.parseAll(logs.stdout() + logs.stderr());
+                assertThat(events).as("log of old replica " + c)
+                        .anyMatch(event("stop_started").with("trigger", "SIGTERM"))
+                        .anyMatch(event("stop_summary").with("killed", List.of()).with("exit_code", 0));
             }
         } catch (AssertionError | RuntimeException e) {
             System.out.println(DockerCli.run("service", "ps", "--no-trunc", service).stdout());
@@ -230,7 +235,7 @@ class SwarmRollingUpdateIT {
                     .as("this engine is in a swarm but not a manager: it cannot deploy a stack").isEqualTo("true");
             return false;
         }
-        DockerCli.ok("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:" + freePort());
+        DockerCli.ok("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:" + FreePorts.next());
         return true;
     }
 
@@ -240,13 +245,5 @@ class SwarmRollingUpdateIT {
         await("stack " + stack + " removed").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> DockerCli.lines("ps", "-a", "-q", "--filter", "label=com.docker.stack.namespace=" + stack).isEmpty()
                         && DockerCli.lines("network", "ls", "-q", "--filter", "label=com.docker.stack.namespace=" + stack).isEmpty());
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

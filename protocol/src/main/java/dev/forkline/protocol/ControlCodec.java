@@ -58,9 +58,20 @@ public final class ControlCodec {
                 // "port" (the first address's) for a supervisor from before "listening" (0.1.0).
                 g.writeNumberField("port", port(r.listening()));
                 g.writeStringField("listening", String.join(" ", r.listening()));
+            } else if (message instanceof ControlMessage.Booted b) {
+                g.writeStringField("type", "booted");
+                g.writeNumberField("pid", b.pid());
+                g.writeNumberField("generation", b.generation());
+                g.writeStringField("held", String.join(" ", b.held()));
+            } else if (message instanceof ControlMessage.Promote p) {
+                g.writeStringField("type", "promote");
+                g.writeNumberField("slot", p.slot());
             } else if (message instanceof ControlMessage.Heartbeat h) {
                 g.writeStringField("type", "heartbeat");
                 writeStatsFields(g, h.stats());
+                if (h.sentNanos() != ControlMessage.Heartbeat.UNSTAMPED) {
+                    g.writeNumberField("sent_ns", h.sentNanos());
+                }
             } else if (message instanceof ControlMessage.Fatal f) {
                 g.writeStringField("type", "fatal");
                 g.writeNumberField("exit_code", f.exitCode());
@@ -113,7 +124,11 @@ public final class ControlCodec {
             case "ready" -> new ControlMessage.Ready(longField(f, "pid"), intField(f, "slot"),
                     intField(f, "generation"), f.get("listening") instanceof String listening ? words(listening)
                             : java.util.List.of("*:" + intField(f, "port"))); // a worker from before "listening"
-            case "heartbeat" -> new ControlMessage.Heartbeat(stats(f));
+            case "booted" -> new ControlMessage.Booted(longField(f, "pid"), intField(f, "generation"),
+                    words(stringField(f, "held")));
+            case "promote" -> new ControlMessage.Promote(slot(f));
+            case "heartbeat" -> new ControlMessage.Heartbeat(stats(f),
+                    f.containsKey("sent_ns") ? longField(f, "sent_ns") : ControlMessage.Heartbeat.UNSTAMPED);
             case "fatal" -> new ControlMessage.Fatal(intField(f, "exit_code"), stringField(f, "reason"));
             case "drain" -> new ControlMessage.Drain();
             case "stop" -> new ControlMessage.Stop();
@@ -222,6 +237,15 @@ public final class ControlCodec {
             throw new MalformedMessageException("field \"" + name + "\" out of range");
         }
         return (int) v;
+    }
+
+    /** A slot to promote into: a real one, never negative. */
+    private static int slot(Map<String, Object> f) {
+        int slot = intField(f, "slot");
+        if (slot < 0) {
+            throw new MalformedMessageException("field \"slot\" must not be negative");
+        }
+        return slot;
     }
 
     private static int port(java.util.List<String> addresses) {

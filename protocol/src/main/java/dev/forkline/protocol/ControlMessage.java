@@ -20,10 +20,43 @@ public sealed interface ControlMessage {
     }
 
     /**
+     * Worker → supervisor, from a warm standby (started with {@code FORKLINE_SLOT=standby}): the
+     * application is deployed up to its {@code listen()} calls, and the bind of every listening socket it
+     * asked for is held back; {@code held} is their addresses. Nothing listens until {@link Promote}.
+     * Sent once; heartbeats follow.
+     */
+    record Booted(long pid, int generation, java.util.List<String> held) implements ControlMessage {
+        public Booted {
+            held = java.util.List.copyOf(held);
+        }
+    }
+
+    /**
+     * Supervisor → a standby worker: take {@code slot}. The worker binds every held socket at once and
+     * answers {@link Ready} (with the slot) once they are all bound and its application's start
+     * completed; a bind that fails is a boot error ({@link Fatal}, then exit 4).
+     */
+    record Promote(int slot) implements ControlMessage {
+    }
+
+    /**
      * Worker → supervisor, every FORKLINE_HEARTBEAT_INTERVAL, sent from the event loop so that a stalled
      * loop sends none.
+     *
+     * @param sentNanos when the worker sent it: its {@link System#nanoTime()}, which on Linux is
+     *     CLOCK_MONOTONIC, one clock for every process of the machine. The supervisor judges a worker
+     *     hung by when it last sent a heartbeat, not by when its own loop got to read it (Unicorn's
+     *     master compares its workers' CLOCK_MONOTONIC ticks the same way). {@link #UNSTAMPED} from
+     *     a worker that predates the field.
      */
-    record Heartbeat(WorkerStats stats) implements ControlMessage {
+    record Heartbeat(WorkerStats stats, long sentNanos) implements ControlMessage {
+        /** The stamp of a heartbeat that carries none (a worker older than the field). */
+        public static final long UNSTAMPED = Long.MIN_VALUE;
+
+        /** A heartbeat stamped now: create it on the event loop, right before sending it. */
+        public Heartbeat(WorkerStats stats) {
+            this(stats, System.nanoTime());
+        }
     }
 
     /**

@@ -149,13 +149,4 @@ public final class LineClient implements Closeable {
         String m = e.getMessage();
         return m != null && m.contains("Connection reset");
     }
-
-    /** One request on a fresh connection: connect, read the greeting, send, read the answer, QUIT. */
-    public static String request(String host, int port, String request) throws IOException {
-        try (LineClient c = connect(host, port)) {
-            String response = c.send(request);
-            c.quit();
-            return response;
-        }
-    }
 }

@@ -43,13 +43,8 @@ public final class LineReader {
         line.reset();
         boolean any = false;
         while (true) {
-            if (pos == limit) {
-                limit = in.read(buf, 0, buf.length);
-                pos = 0;
-                if (limit <= 0) {
-                    limit = 0;
-                    return any ? finish() : null;
-                }
+            if (pos == limit && !fill()) {
+                return any ? finish() : null;
             }
             any = true;
             int start = pos;
@@ -65,6 +60,31 @@ public final class LineReader {
                 return finish();
             }
         }
+    }
+
+    /**
+     * After a {@link LineTooLongException}: discards the rest of that line, through its LF, without
+     * buffering it, so that reading can go on with the next line. Returns false at end of stream.
+     */
+    public boolean skipLine() throws IOException {
+        line.reset();
+        while (true) {
+            if (pos == limit && !fill()) {
+                return false;
+            }
+            while (pos < limit) {
+                if (buf[pos++] == '\n') {
+                    return true;
+                }
+            }
+        }
+    }
+
+    /** Reads more into the empty buffer; false at end of stream. */
+    private boolean fill() throws IOException {
+        limit = Math.max(0, in.read(buf, 0, buf.length));
+        pos = 0;
+        return limit > 0;
     }
 
     private String finish() throws LineTooLongException {

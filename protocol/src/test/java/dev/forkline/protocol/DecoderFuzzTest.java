@@ -83,7 +83,8 @@ class DecoderFuzzTest {
     @Provide
     Arbitrary<String> controlish() {
         Arbitrary<String> fragments = Arbitraries.of("{", "}", "[", "]", ":", ",", "\"type\"", "\"ready\"",
-                "\"heartbeat\"", "\"fatal\"", "\"drain\"", "\"stop\"", "\"pid\"", "\"slot\"", "\"generation\"",
+                "\"heartbeat\"", "\"fatal\"", "\"drain\"", "\"stop\"", "\"booted\"", "\"promote\"", "\"held\"", "\"pid\"",
+                "\"slot\"", "\"generation\"",
                 "\"port\"", "\"reason\"", "\"exit_code\"", "1", "-1", "99999999999999999999", "1.5", "true", "null",
                 "\"\\u0000\"", "\"\\ud800\"", " ");
         return Arbitraries.oneOf(
@@ -107,6 +108,10 @@ class DecoderFuzzTest {
                 Combinators.combine(longs, ints, ints,
                         Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(40).list().ofMaxSize(4))
                         .as(ControlMessage.Ready::new),
+                Combinators.combine(longs, ints,
+                        Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(40).list().ofMaxSize(4))
+                        .as(ControlMessage.Booted::new),
+                Arbitraries.integers().between(0, Integer.MAX_VALUE).map(ControlMessage.Promote::new),
                 stats.map(ControlMessage.Heartbeat::new),
                 Combinators.combine(ints, Arbitraries.strings().ofMaxLength(200)).as(ControlMessage.Fatal::new),
                 Arbitraries.just(new ControlMessage.Drain()),

@@ -81,4 +81,16 @@ class LineReaderTest {
         assertThat(r.readLine()).isEqualTo("4242");
         assertThat(r.readLine()).isNull();
     }
+
+    @Test
+    void skipsTheRestOfAnOverlongLineAndReadsOn() throws IOException {
+        LineReader r = reader("ok\n" + "z".repeat(50_000) + "\nnext\n" + "w".repeat(100), 16);
+        assertThat(r.readLine()).isEqualTo("ok");
+        assertThatThrownBy(r::readLine).isInstanceOf(LineReader.LineTooLongException.class);
+        assertThat(r.skipLine()).isTrue();
+        assertThat(r.readLine()).isEqualTo("next");
+        assertThatThrownBy(r::readLine).isInstanceOf(LineReader.LineTooLongException.class);
+        assertThat(r.skipLine()).as("end of stream").isFalse();
+        assertThat(r.readLine()).isNull();
+    }
 }

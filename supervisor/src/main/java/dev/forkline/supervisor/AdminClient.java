@@ -73,6 +73,7 @@ final class AdminClient {
                     return ExitCodes.OK;
                 }
                 case "reload" -> {
+                    // On failure the supervisor's answer says how the reload ended (refused, abandoned) and why.
                     JsonObject r = new JsonObject(call("POST", "/reload?wait=1"));
                     out.println("reloaded to generation " + r.getInteger("generation") + " in "
                             + r.getLong("millis") + " ms");
@@ -124,6 +125,18 @@ final class AdminClient {
         }
     }
 
+    /** One request to the supervisor's admin API, with the token; the answer whatever its status. */
+    HttpResponse<String> send(String method, String path, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
+                .timeout(timeout)
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (!token.isEmpty()) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The base URI of the admin API, for messages. */
     URI base() {
         return base;
     }
@@ -134,15 +147,9 @@ final class AdminClient {
 
     /** One request to the admin API; the body of a 200, or a Failure that says why not in one line. */
     String call(String method, String path, Duration timeout) throws Failure {
-        HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(timeout)
-                .method(method, HttpRequest.BodyPublishers.noBody());
-        if (!token.isEmpty()) {
-            req.header("Authorization", "Bearer " + token);
-        }
         HttpResponse<String> res;
         try {
-            res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            res = send(method, path, timeout);
         } catch (ConnectException e) {
             throw new Failure("cannot reach the supervisor at " + base + " (connection refused): is forkline"
                     + " running, and are FORKLINE_ADMIN_HOST/FORKLINE_ADMIN_PORT the ones it uses?");
@@ -160,7 +167,12 @@ final class AdminClient {
         if (res.statusCode() != 200) {
             String why;
             try {
-                why = new JsonObject(res.body()).getString("error", res.body());
+                JsonObject error = new JsonObject(res.body());
+                why = error.getString("error", res.body());
+                JsonObject last = error.getJsonObject("last_reload");
+                if (last != null && last.getString("outcome") != null && !why.contains(last.getString("reason", ""))) {
+                    why += " (last reload: " + describeReload(last) + ")";
+                }
             } catch (RuntimeException e) {
                 why = res.body();
             }
@@ -170,15 +182,17 @@ final class AdminClient {
     }
 
     private void printStatus(JsonObject s) {
-        out.printf("forkline pid %d, %s, up %s, listening on %s, generation %d, %d/%d workers ready%n",
+        int standby = s.getInteger("standby_desired", 0);
+        out.printf("forkline pid %d, %s, up %s, listening on %s, generation %d, %d/%d workers ready%s%n",
                 s.getLong("pid"), s.getString("state"), human(s.getLong("uptime_ms")), s.getString("listen"),
-                s.getInteger("generation"), countReady(s.getJsonArray("workers")), s.getInteger("workers_desired"));
+                s.getInteger("generation"), countReady(s.getJsonArray("workers")), s.getInteger("workers_desired"),
+                standby == 0 ? "" : ", " + countBooted(s.getJsonArray("workers")) + "/" + standby + " standby booted");
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"SLOT", "PID", "GEN", "STATE", "ROLE", "UPTIME", "RESTARTS", "CONNS", "REQUESTS", "LAST EXIT"});
         for (Object o : s.getJsonArray("workers")) {
             JsonObject w = (JsonObject) o;
             rows.add(new String[] {
-                String.valueOf(w.getInteger("slot")), String.valueOf(w.getLong("pid")),
+                w.getInteger("slot") == null ? "-" : String.valueOf(w.getInteger("slot")), String.valueOf(w.getLong("pid")),
                 String.valueOf(w.getInteger("generation")), w.getString("state"), w.getString("role"),
                 human(w.getLong("uptime_ms")), String.valueOf(w.getInteger("restarts")),
                 String.valueOf(w.getLong("connections", 0L)), String.valueOf(w.getLong("requests", 0L) + w.getLong("http_requests", 0L)),
@@ -200,14 +214,34 @@ final class AdminClient {
             }
             out.println(sb.toString().stripTrailing());
         }
+        JsonObject last = s.getJsonObject("last_reload");
+        if (last != null) {
+            out.println("last reload: " + describeReload(last));
+        }
+        if (s.getInteger("reloading_to") != null) {
+            out.println(("rolling_back".equals(s.getString("state")) ? "rolling back to generation " : "reloading to generation ")
+                    + s.getInteger("reloading_to"));
+        }
         if (!s.getJsonArray("not_ready").isEmpty()) {
             out.println("not ready: " + String.join("; ", s.getJsonArray("not_ready").stream().map(String::valueOf).toList()));
         }
     }
 
+    /** "generation 3 abandoned: worker 0 pid 4242 of generation 3 could not boot: ... (at ...)". */
+    static String describeReload(JsonObject r) {
+        String gen = r.getInteger("generation") == null ? "" : "generation " + r.getInteger("generation") + " ";
+        String reason = r.getString("reason", "");
+        return gen + r.getString("outcome") + (reason.isEmpty() ? "" : ": " + reason) + " (at " + r.getString("at") + ")";
+    }
+
     private static long countReady(JsonArray workers) {
         return workers.stream().map(JsonObject.class::cast)
                 .filter(w -> w.getString("role").equals("serving") && w.getString("state").equals("ready")).count();
+    }
+
+    private static long countBooted(JsonArray workers) {
+        return workers.stream().map(JsonObject.class::cast)
+                .filter(w -> w.getString("role").equals("standby") && w.getString("state").equals("booted")).count();
     }
 
     static String human(long millis) {

@@ -2,6 +2,7 @@ package dev.forkline.supervisor;
 
 import dev.forkline.config.WorkerConfig;
 import dev.forkline.http.Methods;
+import dev.forkline.logging.Log;
 import dev.forkline.protocol.WorkerStats;
 import io.vertx.core.http.HttpMethod;
 import java.util.Map;
@@ -44,14 +45,28 @@ final class AdminServer {
     /** The loop turns every 100 ms; this long without a turn means it is stuck. */
     private static final long LIVE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private final Supervisor supervisor;
+    private static final Log LOG = Log.get(AdminServer.class);
+
+    private final SupervisorLoop supervisor;
     private final Metrics metrics;
     private final byte[] expectedAuthorization;
+    private final Vertx vertx;
+    private final HttpServerOptions options;
+    private final Router router;
+    /** The listening server, once {@link #listen} succeeded. */
+    private volatile HttpServer server;
 
-    private AdminServer(Supervisor supervisor, Metrics metrics, String token) {
+    private AdminServer(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits, SupervisorLoop supervisor) {
         this.supervisor = supervisor;
-        this.metrics = metrics;
-        this.expectedAuthorization = token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        this.metrics = new Metrics(supervisor::snapshot);
+        this.expectedAuthorization = config.token().isEmpty() ? null
+                : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+        this.vertx = vertx;
+        this.options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+                .setHttp2ClearTextEnabled(false)
+                .setMaxInitialLineLength(limits.maxRequestLine())
+                .setMaxHeaderSize(limits.maxHeaderSize());
+        this.router = router(vertx);
     }
 
     /** Each resource and the methods it allows (the {@code Allow} header of a 405). */
@@ -61,15 +76,17 @@ final class AdminServer {
             "/reload", "POST", "/workers", "POST", "/stop", "POST");
     private static final Set<String> PROBES = Set.of("/livez", "/healthz", "/readyz");
 
-    static Future<HttpServer> start(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits,
-                                    Supervisor supervisor) {
-        AdminServer admin = new AdminServer(supervisor, new Metrics(supervisor::snapshot), config.token());
-        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port())
-                        .setHttp2ClearTextEnabled(false)
-                        .setMaxInitialLineLength(limits.maxRequestLine())
-                        .setMaxHeaderSize(limits.maxHeaderSize()))
-                .requestHandler(serverWide(admin.router(vertx)))
-                .listen();
+    /** The admin API of {@code supervisor}, not listening yet. */
+    static AdminServer create(Vertx vertx, AdminConfig config, WorkerConfig.HttpLimits limits, SupervisorLoop supervisor) {
+        return new AdminServer(vertx, config, limits, supervisor);
+    }
+
+    /**
+     * Binds the admin port; may be called again after a failure ({@code forkline takeover} retries
+     * while the supervisor it replaces lets go of the port).
+     */
+    Future<HttpServer> listen() {
+        return vertx.createHttpServer(options).requestHandler(serverWide(router)).listen().onSuccess(bound -> server = bound);
     }
 
     /**
@@ -108,7 +125,7 @@ final class AdminServer {
         r.post("/reload").handler(ctx -> command(ctx, new Event.Action.Reload(
                 "true".equals(ctx.queryParams().get("wait")) || "1".equals(ctx.queryParams().get("wait")))));
         r.post("/workers").handler(this::scale);
-        r.post("/stop").handler(ctx -> command(ctx, new Event.Action.Stop()));
+        r.post("/stop").handler(this::stop);
         r.errorHandler(404, ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().path()));
         r.errorHandler(405, ctx -> {
             String allow = ALLOW.get(ctx.request().path());
@@ -177,6 +194,33 @@ final class AdminServer {
         command(ctx, new Event.Action.Scale(n));
     }
 
+    /**
+     * {@code POST /stop}; {@code ?successor=PID} from a supervisor that takes this one over
+     * ({@code forkline takeover}) and needs our admin port: we close our listener first, so that the
+     * port is closed only for the moment the successor takes to bind it, and no probe sees this
+     * supervisor stopping (503). This request is still answered: the HTTP guard keeps a connection
+     * open until the answers it owes are written.
+     */
+    private void stop(RoutingContext ctx) {
+        String successor = ctx.queryParams().get("successor");
+        long pid = 0;
+        if (successor != null) {
+            try {
+                pid = Long.parseLong(successor.strip());
+            } catch (NumberFormatException e) {
+                pid = -1;
+            }
+            if (pid <= 0) {
+                error(ctx, 400, "successor must be a process id, not " + successor);
+                return;
+            }
+            LOG.info("admin_handed_over").with("successor", pid)
+                    .log("admin API closed: supervisor pid " + pid + " takes over and listens on its port from now on");
+            server.shutdown(1, TimeUnit.SECONDS);
+        }
+        command(ctx, new Event.Action.Stop(pid));
+    }
+
     private void command(RoutingContext ctx, Event.Action action) {
         CompletableFuture<String> reply = new CompletableFuture<>();
         supervisor.enqueue(new Event.Command(action, reply));
@@ -184,7 +228,11 @@ final class AdminServer {
             if (failure == null) {
                 ctx.response().putHeader("content-type", "application/json").end(body + "\n");
             } else {
-                error(ctx, 409, failure.getMessage());
+                JsonObject error = new JsonObject().put("error", failure.getMessage());
+                if (failure instanceof Event.Refused r && r.lastReload != null) {
+                    error.put("last_reload", lastReload(r.lastReload));
+                }
+                json(ctx, 409, error);
             }
         }));
     }
@@ -207,12 +255,20 @@ final class AdminServer {
         return o;
     }
 
+    /** How the last reload ended: {@code {"generation":3,"outcome":"abandoned","reason":"...","slot":1,"at":"..."}}. */
+    static JsonObject lastReload(Snapshot.LastReload r) {
+        return new JsonObject().put("generation", r.generation() == 0 ? null : r.generation())
+                .put("outcome", r.outcome()).put("reason", r.reason()).put("slot", r.slot())
+                .put("at", Instant.ofEpochMilli(r.epochMillis()).toString());
+    }
+
     static JsonObject status(Snapshot s) {
         JsonArray workers = new JsonArray();
         long now = System.currentTimeMillis();
         for (Snapshot.Worker w : s.workers()) {
             JsonObject o = new JsonObject()
-                    .put("slot", w.slot()).put("pid", w.pid()).put("generation", w.generation())
+                    .put("slot", w.slot() == Launcher.STANDBY ? null : w.slot()).put("pid", w.pid())
+                    .put("generation", w.generation())
                     .put("state", w.state()).put("role", w.role())
                     .put("started_at", Instant.ofEpochMilli(w.startedEpochMillis()).toString())
                     .put("uptime_ms", now - w.startedEpochMillis())
@@ -236,9 +292,12 @@ final class AdminServer {
                 .put("uptime_ms", s.uptimeMillis())
                 .put("generation", s.generation())
                 .put("workers_desired", s.desiredWorkers())
+                .put("standby_desired", s.desiredStandby())
                 .put("ready", s.ready())
                 .put("not_ready", new JsonArray(s.notReady()))
                 .put("reloads", s.reloads())
+                .put("reloading_to", s.reloadingTo() == 0 ? null : s.reloadingTo())
+                .put("last_reload", s.lastReload() == null ? null : lastReload(s.lastReload()))
                 .put("restarts", restarts(s))
                 .put("connections", s.openConnections())
                 .put("totals", new JsonObject().put("accepted", t.accepted()).put("requests", t.requests())

@@ -43,7 +43,7 @@ final class Capacity {
                 sysctl("fs/file-max").orElse(-1)).ifPresent(w::add);
         backlog(config.worker().backlog(), sysctl("net/core/somaxconn").orElse(-1),
                 sysctl("net/ipv4/tcp_max_syn_backlog").orElse(-1)).ifPresent(w::add);
-        List<String> jvm = new ArrayList<>(WorkerLauncher.DEFAULT_JVM_OPTIONS);
+        List<String> jvm = new ArrayList<>(ProcessLauncher.DEFAULT_JVM_OPTIONS);
         jvm.addAll(config.workerJvmOptions());
         heap(config.worker().maxConnections(), maxHeap(jvm)).ifPresent(w::add);
         return w;

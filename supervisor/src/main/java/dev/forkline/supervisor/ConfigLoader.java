@@ -29,6 +29,12 @@ final class ConfigLoader {
     private ConfigLoader() {
     }
 
+    /** The file FORKLINE_CONFIG names (a system property over the environment), or null. */
+    static String configFile() {
+        String file = System.getProperty(CONFIG_FILE_VARIABLE, System.getenv(CONFIG_FILE_VARIABLE));
+        return file == null || file.isBlank() ? null : file.strip();
+    }
+
     static Future<Map<String, String>> load(Vertx vertx) {
         ConfigRetrieverOptions options = new ConfigRetrieverOptions()
                 .setIncludeDefaultStores(false)

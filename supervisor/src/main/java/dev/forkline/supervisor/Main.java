@@ -11,6 +11,10 @@ public final class Main {
             usage: java -jar forkline.jar [command]      (./forkline [command] from a checkout)
 
               run        start the supervisor and its workers (the default)
+              takeover [PID]
+                         start a supervisor (a new jar, new settings) that joins the ports of the
+                         Forkline running on them (pid PID, if given) and, once its workers are
+                         ready, stops that one gracefully: an upgrade without closing the ports
               status     show the running supervisor's workers
               top        the workers live, refreshed every second (q quits; --once: one table)
               reload     zero-downtime reload: replace every worker, one slot at a time
@@ -36,6 +40,16 @@ public final class Main {
         String command = args.length == 0 ? "run" : args[0];
         switch (command) {
             case "run" -> System.exit(SupervisorMain.run());
+            case "takeover" -> {
+                if (args.length > 2 || (args.length == 2 && !args[1].matches("[1-9][0-9]{0,9}"))) {
+                    System.err.print("forkline takeover: expected at most one argument, the pid of the supervisor"
+                            + " to take over, not \"" + String.join(" ", java.util.Arrays.asList(args).subList(1, args.length))
+                            + "\"\n" + USAGE);
+                    System.exit(ExitCodes.CONFIG);
+                }
+                System.exit(SupervisorMain.takeover(args.length == 2
+                        ? java.util.OptionalLong.of(Long.parseLong(args[1])) : java.util.OptionalLong.empty()));
+            }
             case "status", "top", "reload", "scale", "stop" ->
                     System.exit(AdminClient.main(command, java.util.Arrays.asList(args).subList(1, args.length)));
             case "help", "-h", "--help" -> System.out.print(USAGE);

@@ -19,28 +19,37 @@ import java.util.Optional;
 /** Everything the supervisor reads at start, validated before any worker is spawned. */
 record SupervisorConfig(
         int workers,
+        /** Warm standbys: workers booted but not listening, promoted when a serving worker dies. */
+        int standby,
         Duration shutdownTimeout,
         Duration workerTimeout,
         Duration bootTimeout,
         Duration minUptime,
         List<String> workerJvmOptions,
         Logs.LogLevel logLevel,
+        Logs.LogFormat logFormat,
         AdminConfig admin,
         WorkerConfig worker,
         /** The user's application; empty for the built-in PID server. */
         Optional<AppSpec> app) {
 
     static final int MAX_WORKERS = 1024;
+    static final int MAX_STANDBY = 64;
 
     static SupervisorConfig from(Map<String, String> values) {
         SupervisorConfig config = new SupervisorConfig(
                 workers(values),
+                // A standby is a whole worker JVM (~41 MB PSS): a small flat cap, whatever FORKLINE_WORKERS is.
+                Setting.STANDBY.intIn(values, 0, MAX_STANDBY),
                 Setting.SHUTDOWN_TIMEOUT.duration(values, Duration.ZERO, Duration.ofHours(1)),
-                Setting.WORKER_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofHours(1)),
+                // The loop ticks every 100 ms and a heartbeat may wait a tick to be read: a shorter
+                // timeout could not tell a hung worker from the supervisor's own latency.
+                Setting.WORKER_TIMEOUT.duration(values, Duration.ofSeconds(1), Duration.ofHours(1)),
                 Setting.BOOT_TIMEOUT.duration(values, Duration.ofMillis(100), Duration.ofHours(1)),
                 Setting.MIN_UPTIME.duration(values, Duration.ZERO, Duration.ofHours(1)),
                 jvmOptions(values),
                 Setting.LOG_LEVEL.oneOf(values, Logs.LogLevel.class),
+                Setting.LOG_FORMAT.oneOf(values, Logs.LogFormat.class),
                 AdminConfig.from(values),
                 WorkerConfig.from(values),
                 app(values));
@@ -56,6 +65,13 @@ record SupervisorConfig(
         } catch (java.net.UnknownHostException e) {
             throw new ConfigException(Setting.HOST.variable(), config.worker().host(),
                     "an IP address of this machine (0.0.0.0 for all of them) or a resolvable host name");
+        }
+        Duration interval = config.worker().heartbeatInterval();
+        if (interval.multipliedBy(2).compareTo(config.workerTimeout()) > 0) {
+            // One late heartbeat (a GC pause, a busy moment) must not make a worker look hung.
+            throw new ConfigException(Setting.HEARTBEAT_INTERVAL.variable(), Setting.format(interval),
+                    "at most half of FORKLINE_WORKER_TIMEOUT (" + Setting.format(config.workerTimeout())
+                            + "), so that one late heartbeat does not make a worker look hung");
         }
         return config;
     }

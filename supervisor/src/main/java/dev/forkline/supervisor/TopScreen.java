@@ -240,13 +240,15 @@ final class TopScreen {
             String kind = str(e, "kind");
             AttributedStyle style = switch (kind) {
                 case "exit", "kill", "reload_failed" -> RED;
-                case "spawn", "respawn", "reload", "reload_step", "scale", "drain", "stop" -> YELLOW;
+                case "spawn", "respawn", "promote", "reload", "reload_step", "scale", "drain", "stop" -> YELLOW;
                 case "ready", "reload_done" -> GREEN;
                 default -> AttributedStyle.DEFAULT;
             };
             double at = num(e, "at_ms");
-            String who = Double.isNaN(num(e, "slot")) ? "supervisor" : "worker " + whole(num(e, "slot"))
-                    + (Double.isNaN(num(e, "pid")) ? "" : " pid " + whole(num(e, "pid")));
+            // No slot: the supervisor's own event, or a standby's (it has a pid).
+            String who = !Double.isNaN(num(e, "slot")) ? "worker " + whole(num(e, "slot"))
+                    + (Double.isNaN(num(e, "pid")) ? "" : " pid " + whole(num(e, "pid")))
+                    : Double.isNaN(num(e, "pid")) ? "supervisor" : "standby pid " + whole(num(e, "pid"));
             AttributedStringBuilder b = new AttributedStringBuilder();
             if (!Double.isNaN(at) && now - at <= RECENT_MILLIS) {
                 b.style(style.bold());

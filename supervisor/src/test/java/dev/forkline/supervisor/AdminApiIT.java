@@ -1,8 +1,10 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.ForklineProcess;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashMap;
@@ -35,6 +37,8 @@ class AdminApiIT {
                 assertThat(w.fieldNames()).contains("generation", "state", "started_at", "restarts", "last_exit",
                         "heartbeat_age_ms", "connections", "requests");
             }
+            assertThat(s.fieldNames()).contains("last_reload", "reloading_to");
+            assertThat(s.getValue("last_reload")).as("no reload yet").isNull();
         }
     }
 
@@ -56,23 +60,26 @@ class AdminApiIT {
             Map<String, Double> m = parse(res.body());
 
             for (Map.Entry<Integer, Long> w : ready.entrySet()) {
-                String labels = "{generation=\"1\",pid=\"" + w.getValue() + "\",role=\"serving\",slot=\"" + w.getKey() + "\"}";
-                assertThat(m).containsKeys("forkline_worker_connections" + labels,
-                        "forkline_worker_accepted_connections_total" + labels,
-                        "forkline_worker_requests_total" + labels,
-                        "forkline_worker_bytes_in_total" + labels,
-                        "forkline_worker_bytes_out_total" + labels,
-                        "forkline_worker_heartbeat_age_seconds" + labels);
+                // Counters by slot only (a respawn or reload keeps the series); who holds the slot is the info gauge.
+                String slot = "{slot=\"" + w.getKey() + "\"}";
+                assertThat(m).containsKeys("forkline_worker_connections" + slot,
+                        "forkline_worker_accepted_connections_total" + slot,
+                        "forkline_worker_requests_total" + slot,
+                        "forkline_worker_bytes_in_total" + slot,
+                        "forkline_worker_bytes_out_total" + slot,
+                        "forkline_worker_heartbeat_age_seconds" + slot,
+                        "forkline_worker_info{generation=\"1\",pid=\"" + w.getValue() + "\",role=\"serving\",slot=\""
+                                + w.getKey() + "\"}");
             }
             // The JVM's figures, once each worker has read its MX beans (after ready).
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 Map<String, Double> now = samples(forkline);
                 for (Map.Entry<Integer, Long> w : ready.entrySet()) {
-                    String labels = "{generation=\"1\",pid=\"" + w.getValue() + "\",role=\"serving\",slot=\"" + w.getKey() + "\"}";
-                    assertThat(now).containsKeys("forkline_worker_heap_committed_bytes" + labels,
-                            "forkline_worker_gc_collections_total" + labels, "forkline_worker_gc_seconds_total" + labels);
-                    assertThat(now.get("forkline_worker_heap_used_bytes" + labels)).isPositive();
-                    assertThat(now.get("forkline_worker_cpu_seconds_total" + labels)).isPositive();
+                    String slot = "{slot=\"" + w.getKey() + "\"}";
+                    assertThat(now).containsKeys("forkline_worker_heap_committed_bytes" + slot,
+                            "forkline_worker_gc_collections_total" + slot, "forkline_worker_gc_seconds_total" + slot);
+                    assertThat(now.get("forkline_worker_heap_used_bytes" + slot)).isPositive();
+                    assertThat(now.get("forkline_worker_cpu_seconds_total" + slot)).isPositive();
                 }
             });
             assertThat(m.get("forkline_workers_up")).isEqualTo(2.0);
@@ -118,10 +125,9 @@ class AdminApiIT {
                     .containsExactly("spawn", "ready");
             long seen = first.getLong("last");
 
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             ForklineProcess.signal(pid, "KILL");
-            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 0 pid (\\d+) ready"), mark, Duration.ofSeconds(30));
-            long newPid = Long.parseLong(respawned.group(1));
+            long newPid = forkline.await(event("worker_ready").with("slot", 0), mark, Duration.ofSeconds(30)).number("pid");
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 JsonObject later = new JsonObject(forkline.admin("GET", "/events?after=" + seen).body());
                 List<String> story = later.getJsonArray("events").stream().map(JsonObject.class::cast)
@@ -137,7 +143,7 @@ class AdminApiIT {
     }
 
     @Test
-    void restartsAreCountedByReasonAndTotalsNeverGoBack() throws Exception {
+    void restartsAreCountedByReasonAndCountersNeverGoBackAcrossARespawn() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms"))) {
             long pid = forkline.awaitAllReady().get(0);
@@ -146,15 +152,21 @@ class AdminApiIT {
                     c.send("PING");
                 }
             }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() ->
-                    samples(forkline).getOrDefault("forkline_requests_total", 0.0) >= 10);
-            int mark = forkline.logSize();
+            String slot0 = "forkline_worker_requests_total{slot=\"0\"}";
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
+                    samples(forkline).getOrDefault(slot0, 0.0) >= 10);
+            Map<String, Double> before = samples(forkline);
+            int mark = forkline.mark();
             ForklineProcess.signal(pid, "KILL");
-            forkline.awaitLog(Pattern.compile("worker 0 pid \\d+ ready"), mark, Duration.ofSeconds(30));
+            forkline.await(event("worker_ready").with("slot", 0), mark, Duration.ofSeconds(30));
 
-            Map<String, Double> m = samples(forkline);
-            assertThat(m.get("forkline_worker_restarts_total{reason=\"signal\"}")).isEqualTo(1.0);
-            assertThat(m.get("forkline_requests_total")).as("counted before the kill").isGreaterThanOrEqualTo(10.0);
+            Map<String, Double> after = samples(forkline);
+            assertThat(after.get("forkline_worker_restarts_total{reason=\"signal\"}")).isEqualTo(1.0);
+            // The slot's series goes on across the respawn (a new pid is a new info series, not new counters).
+            assertThat(after.get(slot0)).as("the slot's requests after the respawn").isGreaterThanOrEqualTo(before.get(slot0));
+            assertThat(after.get("forkline_requests_total")).as("the total after the respawn")
+                    .isGreaterThanOrEqualTo(before.get("forkline_requests_total"));
+            assertThat(after.keySet()).noneMatch(k -> k.startsWith("forkline_worker_info") && k.contains("pid=\"" + pid + "\""));
         }
     }
 
@@ -190,8 +202,9 @@ class AdminApiIT {
     void startingOffLoopbackWithoutATokenIsAConfigurationError() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_ADMIN_HOST", "0.0.0.0"))) {
             assertThat(forkline.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
-            assertThat(forkline.log()).singleElement().asString()
-                    .contains("FORKLINE_ADMIN_HOST=0.0.0.0 is not a loopback address, so FORKLINE_ADMIN_TOKEN must be set");
+            assertThat(forkline.log()).hasSize(1);
+            assertThat(forkline.events()).singleElement().matches(event("config_error")).satisfies(e -> assertThat(e.message())
+                    .contains("FORKLINE_ADMIN_HOST=0.0.0.0 is not a loopback address, so FORKLINE_ADMIN_TOKEN must be set"));
         }
     }
 

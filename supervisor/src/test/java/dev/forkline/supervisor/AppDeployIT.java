@@ -1,17 +1,20 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
+import static dev.forkline.testkit.LogEventMatcher.workerSays;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.supervisor.apps.FailingVerticle;
 import dev.forkline.supervisor.apps.TestApps;
 import dev.forkline.testkit.AppJars;
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import dev.forkline.testkit.SteadyLoad;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +29,7 @@ class AppDeployIT {
         Path app = TestApps.example(dir, "kv.jar", "1.0.0");
         Path v2 = TestApps.example(dir, "kv-2.jar", "2.0.0");
         Path v3 = TestApps.jar(dir, "broken-3.jar", FailingVerticle.class);
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "3",
@@ -50,7 +53,7 @@ class AppDeployIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > after);
             assertThat(load.answersSince(reloaded)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
             // Each old worker drained: its listener closed, then its verticle undeployed (stop() ran).
-            assertThat(forkline.log()).filteredOn(l -> l.contains("kv 1.0.0 stopping")).hasSize(3);
+            assertThat(forkline.events(workerSays("kv 1.0.0 stopping"))).hasSize(3);
 
             // v2 → a v3 that cannot boot: the reload is abandoned with the app's own reason, v2 serves on.
             AppJars.deployByRename(v3, app);
@@ -58,8 +61,8 @@ class AppDeployIT {
             long abandoned = System.nanoTime();
             assertThat(broken.exitCode()).isNotZero();
             assertThat(broken.stderr()).contains("cannot reach the database at db.internal:5432");
-            assertThat(forkline.log()).anyMatch(l -> l.contains("reload to generation 3 abandoned")
-                    && l.contains("cannot reach the database at db.internal:5432"));
+            assertThat(forkline.events(event("reload_abandoned").with("generation", 3)
+                    .withContaining("reason", "cannot reach the database at db.internal:5432"))).hasSize(1);
             long later = load.probes() + 300;
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > later);
             assertThat(load.answersSince(abandoned)).isNotEmpty().allMatch(a -> a.startsWith("forkline example kv 2.0.0"));
@@ -79,12 +82,11 @@ class AppDeployIT {
             }
 
             // A respawn runs its generation's own copy of the app, not the broken file now on disk.
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             long victim = forkline.workerPids().iterator().next();
             ForklineProcess.signal(victim, "KILL");
-            var respawned = forkline.awaitLog(Pattern.compile("respawned as pid (\\d+)"), mark, Duration.ofSeconds(30));
-            long replacement = Long.parseLong(respawned.group(1));
-            forkline.awaitLog(Pattern.compile("pid " + replacement + " ready"), mark, Duration.ofSeconds(60));
+            long replacement = forkline.await(event("worker_respawned"), mark, Duration.ofSeconds(30)).number("pid");
+            forkline.await(event("worker_ready").with("pid", replacement), mark, Duration.ofSeconds(60));
             long respawnedAt = System.nanoTime();
             try (SteadyLoad check = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
                     Duration.ofSeconds(30), 5_000)) {

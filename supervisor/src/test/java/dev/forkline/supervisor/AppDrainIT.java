@@ -1,10 +1,13 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.workerSays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forkline.supervisor.apps.MisbehavingVerticle;
 import dev.forkline.supervisor.apps.MultiInstanceVerticle;
 import dev.forkline.supervisor.apps.TestApps;
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.net.Socket;
@@ -27,7 +30,7 @@ class AppDrainIT {
 
     @Test
     void aRequestInFlightIsAnsweredWithConnectionCloseWhenTheWorkerDrains(@TempDir Path dir) throws Exception {
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1",
@@ -39,7 +42,7 @@ class AppDrainIT {
                 // Keep-alive (HTTP/1.1 default): the server decides when this connection ends.
                 s.getOutputStream().write("GET /slow?ms=2000 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 forkline.signal("TERM");
-                forkline.awaitLog("draining on drain command");
+                forkline.await(workerSays("draining on drain command"));
 
                 InputStream in = s.getInputStream();
                 String response = new String(in.readAllBytes(), StandardCharsets.UTF_8); // to EOF: the server closes
@@ -52,7 +55,7 @@ class AppDrainIT {
 
     @Test
     void everyInstanceOfAVerticleDeployedSeveralTimesDrainsItsRequestsInFlight(@TempDir Path dir) throws Exception {
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1",
@@ -83,7 +86,7 @@ class AppDrainIT {
                 }
             }
             assertThat(forkline.awaitExit(Duration.ofSeconds(30))).isZero();
-            assertThat(forkline.log()).noneMatch(l -> l.contains("stop() failed"));
+            assertThat(forkline.events(workerSays("stop() failed"))).isEmpty();
         }
     }
 }

@@ -1,11 +1,14 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.supervisor.apps.FailingVerticle;
 import dev.forkline.supervisor.apps.MisbehavingVerticle;
 import dev.forkline.supervisor.apps.TestApps;
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
 import dev.forkline.testkit.SteadyLoad;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
@@ -17,7 +20,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,14 +28,15 @@ class AppServingIT {
 
     @Test
     void theExampleAppServesFromEveryWorkerOnItsOwnPort(@TempDir Path dir) throws Exception {
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "3",
                 "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(),
                 "FORKLINE_APP_CONFIG", config.toString()))) {
             Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
-            assertThat(forkline.log()).anyMatch(l -> l.contains("all 3 workers ready on 127.0.0.1:" + appPort));
+            assertThat(forkline.events(event("all_ready").with("workers", 3).with("listen", "127.0.0.1:" + appPort)))
+                    .hasSize(1);
 
             // Fresh connections: the kernel picks a worker for each, as for the built-in server.
             try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
@@ -74,8 +77,8 @@ class AppServingIT {
 
     @Test
     void aNetServerAndAnHttpServerWithDefaultOptionsBothBecomeReusePort(@TempDir Path dir) throws Exception {
-        int httpPort = ForklineProcess.freePort();
-        int netPort = ForklineProcess.freePort();
+        int httpPort = FreePorts.next();
+        int netPort = FreePorts.next();
         try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
                 "FORKLINE_WORKERS", "2"))) {
             Set<Long> ready = new HashSet<>(forkline.awaitAllReady().values());
@@ -92,16 +95,16 @@ class AppServingIT {
             assertThat(ForklineProcess.listenersOn(httpPort, ready)).containsOnlyKeys(ready);
             // What the app printed is in the log, one line each, tagged with the worker that printed it.
             for (long pid : ready) {
-                assertThat(forkline.log()).anyMatch(l -> l.contains("INFO") && l.contains("pid " + pid + "]")
-                        && l.endsWith("misbehaving verticle listening on " + httpPort));
+                assertThat(forkline.events(e -> "worker".equals(e.process()) && e.pid() == pid && e.level().equals("INFO")
+                        && e.message().endsWith("misbehaving verticle listening on " + httpPort))).isNotEmpty();
             }
         }
     }
 
     @Test
     void anAppsBytesInAndOutAreEveryByteAtTheSocketHeadersIncluded(@TempDir Path dir) throws Exception {
-        int httpPort = ForklineProcess.freePort();
-        int netPort = ForklineProcess.freePort();
+        int httpPort = FreePorts.next();
+        int netPort = FreePorts.next();
         try (ForklineProcess forkline = ForklineProcess.start(misbehavingApp(dir, httpPort, netPort,
                 "FORKLINE_WORKERS", "1", "FORKLINE_HEARTBEAT_INTERVAL", "100ms"))) {
             forkline.awaitAllReady();
@@ -129,20 +132,20 @@ class AppServingIT {
 
     @Test
     void aWorkerKilledWithSigkillIsRespawnedAndServesTheAppAgain(@TempDir Path dir) throws Exception {
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "2",
                 "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(),
                 "FORKLINE_APP_CONFIG", config.toString()))) {
             long victim = forkline.awaitAllReady().get(1);
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
 
             ForklineProcess.signal(victim, "KILL");
 
-            var respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark, Duration.ofSeconds(30));
-            long replacement = Long.parseLong(respawned.group(1));
-            forkline.awaitLog(Pattern.compile("worker 1 pid " + replacement + " ready"), mark, Duration.ofSeconds(60));
+            long replacement = forkline.await(event("worker_respawned").with("slot", 1), mark, Duration.ofSeconds(30))
+                    .number("pid");
+            forkline.await(event("worker_ready").with("slot", 1).with("pid", replacement), mark, Duration.ofSeconds(60));
             try (SteadyLoad load = SteadyLoad.http("127.0.0.1", appPort, "/", 2, Duration.ofMillis(2),
                     Duration.ofSeconds(30), 2_000)) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> load.pidsSeen().contains(replacement));
@@ -153,7 +156,7 @@ class AppServingIT {
 
     @Test
     void theVerticleSettingWinsOverTheManifestAndLibrariesComeFromTheAppClasspath(@TempDir Path dir) throws Exception {
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         // The manifest names a verticle that fails; FORKLINE_APP_VERTICLE names the one to run, whose
         // superclass is in a library jar listed (as dir/*) in FORKLINE_APP_CLASSPATH.
         Path jar = TestApps.jarOf(dir, "app.jar", "split", Map.of("Main-Verticle", FailingVerticle.class.getName()));
@@ -192,7 +195,7 @@ class AppServingIT {
             }
         }
         Path fat = dev.forkline.testkit.AppJars.withEntries(TestApps.example(dir, "thin.jar", "1.0.0"), dir.resolve("fat.jar"), entries);
-        int appPort = ForklineProcess.freePort();
+        int appPort = FreePorts.next();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", appPort).put("host", "127.0.0.1"));
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "2",

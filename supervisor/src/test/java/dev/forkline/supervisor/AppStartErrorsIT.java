@@ -1,7 +1,11 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
+import dev.forkline.testkit.LogEvent;
 import dev.forkline.supervisor.apps.FailingVerticle;
 import dev.forkline.supervisor.apps.NotAVerticle;
 import dev.forkline.supervisor.apps.SloppyListenVerticle;
@@ -37,8 +41,9 @@ class AppStartErrorsIT {
             List<String> log = forkline.log();
             assertThat(code).as("%s", log).isEqualTo(2);
             assertThat(log).as("one line").hasSize(1);
-            assertThat(log.get(0)).contains("ERROR").contains(message);
-            assertThat(log).noneMatch(l -> l.contains("spawned"));
+            assertThat(forkline.events()).singleElement().matches(event("config_error").level("ERROR"))
+                    .satisfies(e -> assertThat(e.message()).contains(message));
+            assertThat(forkline.spawnedPids()).isEmpty();
             assertThat(forkline.process.toHandle().descendants()).isEmpty();
         }
     }
@@ -127,12 +132,12 @@ class AppStartErrorsIT {
         try (ForklineProcess forkline = ForklineProcess.start(all)) {
             int code = forkline.awaitExit(Duration.ofSeconds(60));
             assertThat(code).isEqualTo(4);
-            List<String> halting = forkline.log().stream().filter(l -> l.contains("[supervisor]") && l.contains("halting")).toList();
+            List<LogEvent> halting = forkline.events(event("boot_error").fromSupervisor().with("halt", true));
             assertThat(halting).as("%s", forkline.log()).hasSize(1);
             for (String f : fragments) {
-                assertThat(halting.get(0)).contains(f);
+                assertThat(halting.get(0).message()).contains(f);
             }
-            assertThat(forkline.log()).noneMatch(l -> l.contains("respawned"));
+            assertThat(forkline.events(event("worker_respawned"))).isEmpty();
             assertThat(forkline.spawnedPids()).allSatisfy(pid ->
                     assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty());
         }
@@ -154,7 +159,7 @@ class AppStartErrorsIT {
 
     @Test
     void aSecondForklineRunningAnAppOnTheSamePortHaltsInsteadOfSharingIt() throws Exception {
-        int port = ForklineProcess.freePort();
+        int port = FreePorts.next();
         Path config = TestApps.config(dir, "kv.json", new JsonObject().put("port", port).put("host", "127.0.0.1"));
         Map<String, String> settings = Map.of("FORKLINE_WORKERS", "1",
                 "FORKLINE_APP", TestApps.example(dir, "kv.jar", "1.0.0").toString(), "FORKLINE_APP_CONFIG", config.toString());
@@ -162,8 +167,9 @@ class AppStartErrorsIT {
             first.awaitAllReady();
             try (ForklineProcess second = ForklineProcess.start(settings)) {
                 assertThat(second.awaitExit(Duration.ofSeconds(60))).isEqualTo(4);
-                assertThat(second.log()).anyMatch(l -> l.contains("the application's port " + port
-                        + " is also listened on by Forkline supervisor pid " + first.pid()) && l.contains("halting"));
+                assertThat(second.events(event("boot_error").with("halt", true))).singleElement()
+                        .satisfies(e -> assertThat(e.message()).contains("the application's port " + port
+                                + " is also listened on by Forkline supervisor pid " + first.pid()));
             }
             assertThat(first.process.isAlive()).isTrue();
             assertThat(first.workerPids()).hasSize(1);

@@ -1,17 +1,14 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-import java.util.ArrayList;
+import dev.forkline.testkit.ForklineProcess;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class CrashLoopIT {
-    private static final Pattern DELAY = Pattern.compile("worker 0 died \\d+ ms after start \\(crash (\\d+) in a row\\): respawning in (\\d+) ms");
 
     @Test
     void restartsAWorkerThatAlwaysCrashesAtStartWithGrowingDelays() throws Exception {
@@ -20,10 +17,9 @@ class CrashLoopIT {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1",
                 "FORKLINE_WORKER_JVM_OPTS", "-Dforkline.fault=crash-at-start"))) {
-            forkline.awaitLog(Pattern.compile("crash 5 in a row"), 0, Duration.ofSeconds(30));
+            forkline.await(event("respawn_delayed").with("slot", 0).with("crashes_in_a_row", 5));
 
-            List<Long> delays = respawnDelays(forkline);
-            assertThat(delays).startsWith(100L, 200L, 400L, 800L, 1600L);
+            assertThat(respawnDelays(forkline)).startsWith(100L, 200L, 400L, 800L, 1600L);
             assertThat(forkline.process.isAlive()).as("a crash loop never stops the supervisor").isTrue();
             ForklineProcess.Http status = forkline.admin("GET", "/status");
             assertThat(new io.vertx.core.json.JsonObject(status.body()).getJsonObject("restarts").getLong("crash")).isPositive();
@@ -39,23 +35,15 @@ class CrashLoopIT {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_WORKERS", "1",
                 "FORKLINE_WORKER_JVM_OPTS", "-Dforkline.fault=crash"))) {
-            forkline.awaitLog(Pattern.compile("crash 4 in a row"), 0, Duration.ofSeconds(60));
+            forkline.await(event("respawn_delayed").with("slot", 0).with("crashes_in_a_row", 4));
 
-            List<Long> delays = respawnDelays(forkline);
-            assertThat(forkline.log()).anyMatch(l -> l.contains("worker 0 pid") && l.contains(" ready in "));
-            assertThat(delays).startsWith(100L, 200L, 400L, 800L);
+            assertThat(forkline.events(event("worker_ready").with("slot", 0))).isNotEmpty();
+            assertThat(respawnDelays(forkline)).startsWith(100L, 200L, 400L, 800L);
         }
     }
 
     /** The respawn delays the supervisor logged, in order. */
     private static List<Long> respawnDelays(ForklineProcess forkline) {
-        List<Long> delays = new ArrayList<>();
-        for (String line : forkline.log()) {
-            Matcher m = DELAY.matcher(line);
-            if (m.find()) {
-                delays.add(Long.parseLong(m.group(2)));
-            }
-        }
-        return delays;
+        return forkline.events(event("respawn_delayed").with("slot", 0)).stream().map(e -> e.number("delay_ms")).toList();
     }
 }

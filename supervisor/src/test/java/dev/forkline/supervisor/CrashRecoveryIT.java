@@ -1,15 +1,15 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.testkit.SteadyLoad;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class CrashRecoveryIT {
@@ -18,15 +18,14 @@ class CrashRecoveryIT {
     void killingAWorkerUnderSteadyLoadCostsAtMostTheExchangesItHeld() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "4"))) {
             long victim = forkline.awaitAllReady().get(1);
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             SteadyLoad load = SteadyLoad.start("127.0.0.1", forkline.port, 4, Duration.ofMillis(5),
                     Duration.ofSeconds(60), 20_000);
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 300);
 
             ForklineProcess.signal(victim, "KILL");
-            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark,
-                    Duration.ofSeconds(5));
-            long replacement = Long.parseLong(respawned.group(1));
+            long replacement = forkline.await(event("worker_respawned").with("slot", 1), mark, Duration.ofSeconds(5))
+                    .number("pid");
             await().atMost(Duration.ofSeconds(10)).until(() -> load.pidsSeen().contains(replacement));
             long target = load.probes() + 500;
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > target);
@@ -45,17 +44,16 @@ class CrashRecoveryIT {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "4"))) {
             Map<Integer, Long> ready = forkline.awaitAllReady();
             long victim = ready.get(2);
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
 
             ForklineProcess.signal(victim, "KILL");
 
             // The log names the dead PID and the signal, then the respawn and its readiness.
-            forkline.awaitLog(Pattern.compile("worker 2 pid " + victim + " exited unexpectedly with signal KILL \\(9\\)"),
-                    mark, Duration.ofSeconds(5));
-            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 2 respawned as pid (\\d+)"), mark,
-                    Duration.ofSeconds(5));
-            long replacement = Long.parseLong(respawned.group(1));
-            forkline.awaitLog(Pattern.compile("worker 2 pid " + replacement + " ready"), mark, Duration.ofSeconds(5));
+            forkline.await(event("worker_exited").with("slot", 2).with("pid", victim).with("expected", false)
+                    .with("exit", "signal KILL (9)").with("cause", "signal"), mark, Duration.ofSeconds(5));
+            long replacement = forkline.await(event("worker_respawned").with("slot", 2), mark, Duration.ofSeconds(5))
+                    .number("pid");
+            forkline.await(event("worker_ready").with("slot", 2).with("pid", replacement), mark, Duration.ofSeconds(5));
 
             // Within 5 s of the kill the new PID serves, and there are 4 workers again.
             await().atMost(Duration.ofSeconds(5)).until(() -> servedBy(forkline.port, replacement));

@@ -3,6 +3,7 @@ package dev.forkline.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.testkit.SteadyLoad;
 import io.vertx.core.json.JsonObject;
 import java.io.File;

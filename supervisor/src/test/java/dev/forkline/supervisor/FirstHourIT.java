@@ -1,7 +1,11 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.FreePorts;
+import dev.forkline.testkit.LogEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,10 +20,10 @@ class FirstHourIT {
     private static void assertRefusedWithOneLine(ForklineProcess forkline, int exitCode, String message)
             throws InterruptedException {
         int code = forkline.awaitExit(Duration.ofSeconds(60));
-        List<String> errors = forkline.log().stream().filter(l -> l.contains("ERROR")).toList();
+        List<LogEvent> errors = forkline.events(e -> e.level().equals("ERROR"));
         assertThat(code).isEqualTo(exitCode);
-        assertThat(errors).singleElement().asString().contains(message);
-        assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));
+        assertThat(errors).singleElement().satisfies(e -> assertThat(e.message()).contains(message));
+        assertThat(forkline.spawnedPids()).isEmpty();
     }
 
     @Test
@@ -32,7 +36,7 @@ class FirstHourIT {
 
     @Test
     void anAdminPortEqualToTheProtocolPortIsAConfigurationError() throws Exception {
-        int port = ForklineProcess.freePort();
+        int port = FreePorts.next();
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_PORT", Integer.toString(port), "FORKLINE_ADMIN_PORT", Integer.toString(port)))) {
             assertRefusedWithOneLine(forkline, 2, "FORKLINE_ADMIN_PORT=" + port + " is invalid: expected 0 (off)"
@@ -42,7 +46,7 @@ class FirstHourIT {
 
     @Test
     void anAdminPortEqualToTheHttpPortIsAConfigurationError() throws Exception {
-        int port = ForklineProcess.freePort();
+        int port = FreePorts.next();
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(
                 "FORKLINE_HTTP_PORT", Integer.toString(port), "FORKLINE_ADMIN_PORT", Integer.toString(port)))) {
             assertRefusedWithOneLine(forkline, 2, "FORKLINE_ADMIN_PORT=" + port + " is invalid");
@@ -73,7 +77,8 @@ class FirstHourIT {
                     "FORKLINE_HOST", "127.0.0.1",
                     "FORKLINE_PORT", Integer.toString(first.port),
                     "FORKLINE_HTTP_PORT", Integer.toString(first.httpPort),
-                    "FORKLINE_ADMIN_PORT", Integer.toString(first.adminPort));
+                    "FORKLINE_ADMIN_PORT", Integer.toString(first.adminPort),
+                    "FORKLINE_LOG_FORMAT", "json");
             try (ForklineProcess second = ForklineProcess.startExactly(same, List.of())) {
                 assertRefusedWithOneLine(second, 4, "Forkline is already running (supervisor pid " + first.pid()
                         + ") on 127.0.0.1:" + first.port + " (FORKLINE_PORT), 127.0.0.1:" + first.httpPort
@@ -155,7 +160,8 @@ class FirstHourIT {
     @Test
     void anIpv6AdminAddressIsPrintedInBrackets() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1", "FORKLINE_ADMIN_HOST", "::1"))) {
-            forkline.awaitLog("admin API on http://\\[::1\\]:" + forkline.adminPort);
+            assertThat(forkline.await(event("admin_listening").with("port", forkline.adminPort)).message())
+                    .startsWith("admin API on http://[::1]:" + forkline.adminPort);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.LineClient;
 import dev.forkline.protocol.LineReader;
+import dev.forkline.testkit.ForklineProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -197,6 +198,8 @@ class HostileInputIT {
         byte[] requests = "PING\n".repeat(100_000).getBytes(StandardCharsets.US_ASCII);
         try (Socket s = connect()) {
             s.setReceiveBufferSize(8 * 1024);
+            // Before the writer starts: the worker may read much of the flood before a probe gets through.
+            long baseline = info().bytesIn();
             Thread writer = new Thread(() -> {
                 try {
                     s.getOutputStream().write(requests);
@@ -208,9 +211,16 @@ class HostileInputIT {
             writer.start();
             // The worker's intake stops: what it has not read waits in TCP buffers, not in its heap
             // (20 MB in LineServerTest shows the pause itself; 500 KB may fit in loopback buffers).
-            await().atMost(Duration.ofSeconds(20)).until(HostileInputIT::stalled);
+            long[] last = {-1};
+            try {
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> stalledAfterReading(baseline, last));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("the worker's intake did not stall after reading some of the flood: "
+                        + (last[0] - baseline) + " bytes read, writer " + (writer.isAlive() ? "writing" : "done"), e);
+            }
             long rss = ForklineProcess.rssKib(workerPid);
-            System.out.printf("    intake stalled: worker RSS %d KiB, writer %s%n", rss,
+            System.out.printf("    intake stalled after %d bytes: worker RSS %d KiB, writer %s%n", last[0] - baseline, rss,
                     writer.isAlive() ? "blocked by flow control" : "done (all in socket buffers)");
             assertThat(rss - rssBefore).isLessThan(RSS_GROWTH_LIMIT_KIB);
 
@@ -224,11 +234,16 @@ class HostileInputIT {
         }
     }
 
-    /** Whether the worker's bytes_in stopped moving (but for the probe's own "INFO\r\n"). */
-    private static boolean stalled() throws Exception {
-        long a = info().bytesIn();
-        long b = info().bytesIn();
-        return b - a == "INFO\r\n".length();
+    /**
+     * Whether the worker has read a good part of the flood (so the writer did send; its RSS is then
+     * measured with that input in flight) and its bytes_in stopped moving between two polls, but for
+     * the probe's own "INFO\r\n".
+     */
+    private static boolean stalledAfterReading(long baseline, long[] last) throws Exception {
+        long in = info().bytesIn();
+        boolean stable = in - last[0] == "INFO\r\n".length();
+        last[0] = in;
+        return stable && in - baseline > 64 * 1024;
     }
 
     private static dev.forkline.protocol.WorkerStats info() throws IOException {
@@ -253,12 +268,21 @@ class HostileInputIT {
 
     @Test
     void anAbruptResetInTheMiddleOfARequestLeavesNothingBehind() throws Exception {
+        dev.forkline.protocol.WorkerStats before = info();
         for (int i = 0; i < 50; i++) {
             Socket s = connect();
             s.getOutputStream().write("PI".getBytes(StandardCharsets.US_ASCII)); // half a request
             s.setSoLinger(true, 0); // close() now sends RST instead of FIN
             s.close();
         }
+        // Every reset connection was accepted and is gone; none of their half lines was answered.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            dev.forkline.protocol.WorkerStats after = info();
+            assertThat(after.accepted() - before.accepted()).as("accepted: the 50 and the probes").isGreaterThanOrEqualTo(51);
+            assertThat(after.connections()).as("only the probe's own").isEqualTo(1);
+            assertThat(after.requests() - before.requests()).as("only the probes' INFO").isEqualTo(after.accepted()
+                    - before.accepted() - 50);
+        });
     }
 
     private static Socket connect() throws IOException {

@@ -1,13 +1,15 @@
 package dev.forkline.supervisor;
 
+import dev.forkline.testkit.FreePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.forkline.supervisor.apps.PlainHttpVerticle;
 import dev.forkline.supervisor.apps.TestApps;
-import dev.forkline.testkit.HttpConformance;
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.testkit.HttpConformance.Case;
 import dev.forkline.testkit.HttpConformance.Response;
+import dev.forkline.testkit.HttpConformance;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -90,7 +92,7 @@ class HttpConformanceIT {
 
     @BeforeAll
     static void start() throws Exception {
-        appPort = ForklineProcess.freePort();
+        appPort = FreePorts.next();
         Path config = TestApps.config(dir, "app.json", new JsonObject().put("port", appPort));
         // Four supervisors with one worker each, booting side by side.
         plain = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "1"));

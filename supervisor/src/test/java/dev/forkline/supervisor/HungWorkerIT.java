@@ -1,10 +1,11 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
 import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class HungWorkerIT {
@@ -15,22 +16,25 @@ class HungWorkerIT {
                 "FORKLINE_WORKERS", "2",
                 "FORKLINE_HEARTBEAT_INTERVAL", "200ms",
                 "FORKLINE_WORKER_TIMEOUT", "2s"))) {
-            long frozen = forkline.awaitAllReady().get(1);
-            int mark = forkline.logSize();
+            Map<Integer, Long> ready = forkline.awaitAllReady();
+            long frozen = ready.get(1);
+            int mark = forkline.mark();
             long t0 = System.nanoTime();
 
             ForklineProcess.signal(frozen, "STOP"); // alive, but its event loop sends nothing
 
-            forkline.awaitLog(Pattern.compile("worker 1 pid " + frozen + " hung \\(no heartbeat for \\d+ ms\\): SIGKILL"),
-                    mark, Duration.ofSeconds(4));
-            var respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark, Duration.ofSeconds(4));
-            long replacement = Long.parseLong(respawned.group(1));
-            forkline.awaitLog(Pattern.compile("worker 1 pid " + replacement + " ready"), mark, Duration.ofSeconds(30));
+            forkline.await(event("worker_killed").with("pid", frozen).with("reason", "hung"), mark, Duration.ofSeconds(4));
+            long replacement = forkline.await(event("worker_respawned").with("slot", 1), mark, Duration.ofSeconds(4))
+                    .number("pid");
+            forkline.await(event("worker_ready").with("pid", replacement), mark, Duration.ofSeconds(30));
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
             System.out.println("SIGSTOPped worker replaced, ready after " + took.toMillis() + " ms");
             assertThat(ProcessHandle.of(frozen)).isEmpty();
-            assertThat(forkline.log()).anyMatch(l -> l.contains("pid " + frozen + " exited unexpectedly with signal KILL (9) (hung)"));
+            assertThat(forkline.events(event("worker_exited").with("pid", frozen).with("exit", "signal KILL (9)")
+                    .with("cause", "hung"))).hasSize(1);
+            assertThat(forkline.events(event("worker_killed").with("pid", ready.get(0))))
+                    .as("the other worker, healthy, is left alone").isEmpty();
             assertThat(forkline.workerPids()).hasSize(2).contains(replacement);
 
             // What top and the dashboard show: the hang kill, the exit and the respawn, in order.

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import dev.forkline.testkit.ForklineProcess;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -3,6 +3,7 @@ package dev.forkline.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.forkline.protocol.LineClient;
+import dev.forkline.testkit.ForklineProcess;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;

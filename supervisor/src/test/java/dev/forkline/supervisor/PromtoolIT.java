@@ -2,6 +2,7 @@ package dev.forkline.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.protocol.LineClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,15 +1,16 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.forkline.testkit.ForklineProcess;
 import dev.forkline.testkit.SteadyLoad;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -26,14 +27,14 @@ class ReloadIT {
     void reloadsOnSighupWithoutFailingAConnectionOrARequest() throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "4"))) {
             Set<Long> before = new HashSet<>(forkline.awaitAllReady().values());
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
 
             // Several client threads open connections and send requests during the whole reload.
             SteadyLoad load = SteadyLoad.start("127.0.0.1", forkline.port, 4, Duration.ofMillis(5),
                     Duration.ofSeconds(60), 20_000);
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > 200);
             forkline.signal("HUP");
-            forkline.awaitLog(Pattern.compile("reload to generation 2 complete in \\d+ ms"), mark, Duration.ofSeconds(60));
+            forkline.await(event("reload_completed").with("generation", 2), mark, Duration.ofSeconds(60));
             long after = load.probes() + 500;
             await().atMost(Duration.ofSeconds(60)).until(() -> load.probes() > after);
             SteadyLoad.Result result = load.stop();
@@ -57,7 +58,7 @@ class ReloadIT {
                 // queue: rare (about 1 in 10^4 here), never our doing, and the supervisor warns.
                 System.out.println("net.ipv4.tcp_migrate_req=0 on this host: " + result.failedConnections()
                         + " connections reset by the kernel (0 expected with tcp_migrate_req=1, as in CI)");
-                assertThat(forkline.log()).anyMatch(l -> l.contains("WARN") && l.contains("tcp_migrate_req=0"));
+                assertThat(forkline.events(event("migrate_req_off").level("WARN").with("value", "0"))).hasSize(1);
                 assertThat(result.firstFailures()).allMatch(f -> f.contains("Connection reset"));
                 assertThat(result.failedConnections()).isLessThan(Math.max(5, result.probes() / 1000));
             }

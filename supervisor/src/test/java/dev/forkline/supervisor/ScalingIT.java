@@ -1,8 +1,10 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.forkline.testkit.ForklineProcess;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Map;
@@ -32,9 +34,9 @@ class ScalingIT {
             assertThat(scale.stdout()).contains("scaling to 1 workers");
             awaitServing(forkline, 1);
 
-            assertThat(forkline.log()).anyMatch(l -> l.contains("SIGTTIN: scaling from 3 to 4 workers"))
-                    .anyMatch(l -> l.contains("SIGTTOU: scaling from 4 to 3 workers"))
-                    .anyMatch(l -> l.contains("draining (scaled down)"));
+            assertThat(forkline.events(event("scaled").with("trigger", "SIGTTIN").with("from", 3).with("to", 4))).hasSize(1);
+            assertThat(forkline.events(event("scaled").with("trigger", "SIGTTOU").with("from", 4).with("to", 3))).hasSize(1);
+            assertThat(forkline.events(event("worker_draining").with("slot", 3).with("reason", "scaled down"))).hasSize(1);
         }
     }
 
@@ -46,7 +48,8 @@ class ScalingIT {
             assertThat(forkline.admin("POST", "/workers?count=0").status()).isEqualTo(400);
             assertThat(forkline.admin("POST", "/workers?count=lots").status()).isEqualTo(400);
             forkline.signal("TTOU");
-            forkline.awaitLog("SIGTTOU ignored: workers must be from 1 to 1024, not 0");
+            forkline.await(event("signal_ignored").with("signal", "TTOU")
+                    .with("reason", "workers must be from 1 to 1024, not 0"));
         }
     }
 

@@ -1,7 +1,10 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.forkline.testkit.ForklineProcess;
+import dev.forkline.testkit.LogEvent;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -25,6 +28,7 @@ class StartupErrorsIT {
             FORKLINE_MAX_LINE        | 1     | FORKLINE_MAX_LINE=1 is invalid: expected an integer from 16 to 16777216
             FORKLINE_LOG_LEVEL       | loud  | FORKLINE_LOG_LEVEL=loud is invalid: expected one of debug, info, warn, error
             FORKLINE_CONFIG          | /nonexistent.json | FORKLINE_CONFIG=/nonexistent.json is invalid: expected a readable
+            FORKLINE_HEARTBEAT_INTERVAL | 6s   | FORKLINE_HEARTBEAT_INTERVAL=6s is invalid: expected at most half of FORKLINE_WORKER_TIMEOUT (10s)
             """)
     void refusesABadValueWithOneLineAndExitCode2(String variable, String value, String message) throws Exception {
         try (ForklineProcess forkline = ForklineProcess.start(Map.of(variable, value))) {
@@ -33,8 +37,11 @@ class StartupErrorsIT {
 
             assertThat(code).isEqualTo(2);
             assertThat(log).hasSize(1);
-            assertThat(log.get(0)).contains("ERROR").contains(message);
-            assertThat(log).noneMatch(l -> l.contains("spawned"));
+            LogEvent line = LogEvent.parse(log.get(0)).orElseThrow();
+            assertThat(line.event()).isEqualTo("config_error");
+            assertThat(line.level()).isEqualTo("ERROR");
+            assertThat(line.message()).contains(message);
+            assertThat(forkline.process.toHandle().descendants()).isEmpty();
         }
     }
 
@@ -47,9 +54,11 @@ class StartupErrorsIT {
                 int code = forkline.awaitExit(Duration.ofSeconds(30));
 
                 assertThat(code).isEqualTo(4);
-                assertThat(forkline.log()).filteredOn(l -> l.contains("ERROR")).singleElement().asString()
-                        .contains("cannot listen on 127.0.0.1:" + port).contains("Address already in use");
-                assertThat(forkline.log()).noneMatch(l -> l.contains("spawned"));
+                assertThat(forkline.events(e -> e.level().equals("ERROR"))).singleElement()
+                        .matches(event("port_taken").with("settings", List.of("FORKLINE_PORT")))
+                        .satisfies(e -> assertThat(e.message()).contains("cannot listen on 127.0.0.1:" + port)
+                                .contains("Address already in use"));
+                assertThat(forkline.spawnedPids()).isEmpty();
                 assertThat(forkline.process.toHandle().descendants()).isEmpty();
             }
         }
@@ -67,10 +76,10 @@ class StartupErrorsIT {
                 "FORKLINE_BACKLOG", backlog, "FORKLINE_MAX_CONNECTIONS", maxConnections))) {
             forkline.awaitAllReady();
 
-            assertThat(forkline.log()).filteredOn(l -> l.contains("WARN"))
-                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_BACKLOG=" + backlog)
+            assertThat(forkline.events(event("capacity_warning").level("WARN"))).extracting(LogEvent::message)
+                    .anySatisfy(m -> assertThat(m).contains("FORKLINE_BACKLOG=" + backlog)
                             .contains("net.core.somaxconn=" + somaxconn))
-                    .anySatisfy(l -> assertThat(l).contains("FORKLINE_MAX_CONNECTIONS=" + maxConnections)
+                    .anySatisfy(m -> assertThat(m).contains("FORKLINE_MAX_CONNECTIONS=" + maxConnections)
                             .contains("the limit is " + openFiles));
         }
     }

@@ -9,7 +9,7 @@ class TimelineTest {
 
     @Test
     void keepsTheNewestEventsNumberedInOrderAndBounded() {
-        Timeline t = new Timeline();
+        Timeline t = new Timeline(Clock.SYSTEM);
         for (int i = 0; i < Timeline.CAPACITY + 10; i++) {
             t.add("spawn", i % 4, 1000 + i, 1, "spawned");
         }
@@ -22,7 +22,7 @@ class TimelineTest {
 
     @Test
     void publishesOneImmutableCopyUntilSomethingIsAdded() {
-        Timeline t = new Timeline();
+        Timeline t = new Timeline(Clock.SYSTEM);
         t.add("reload", -1, -1, 2, "SIGHUP: reloading to generation 2");
         List<Timeline.Entry> first = t.events();
         assertThat(t.events()).isSameAs(first);

@@ -1,15 +1,15 @@
 package dev.forkline.supervisor;
 
+import static dev.forkline.testkit.LogEventMatcher.event;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.forkline.testkit.ForklineProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import dev.forkline.testkit.SteadyLoad;
 import org.junit.jupiter.api.Test;
 
@@ -56,11 +56,10 @@ class TopIT {
             });
 
             long victim = ready.get(1);
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             ForklineProcess.signal(victim, "KILL");
-            Matcher respawned = forkline.awaitLog(Pattern.compile("worker 1 respawned as pid (\\d+)"), mark,
-                    Duration.ofSeconds(30));
-            String newPid = respawned.group(1);
+            String newPid = Long.toString(forkline.await(event("worker_respawned").with("slot", 1), mark,
+                    Duration.ofSeconds(30)).number("pid"));
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> {
                 String screen = terminal.screen();
                 String row = rowOf(screen, newPid);
@@ -100,16 +99,16 @@ class TopIT {
             long first = forkline.awaitAllReady().get(0);
             startTop(terminal, forkline, first);
 
-            int mark = forkline.logSize();
+            int mark = forkline.mark();
             terminal.press("r");
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> assertThat(terminal.screen())
                     .contains("reloading to generation 2, one slot at a time", "reload ", "supervisor"));
-            forkline.awaitLog(Pattern.compile("reload to generation 2 complete"), mark, Duration.ofSeconds(60));
+            forkline.await(event("reload_completed").with("generation", 2), mark, Duration.ofSeconds(60));
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> assertThat(terminal.screen())
                     .contains("generation 2 · 1/1 ready", "reload_done").containsPattern("reload_step +worker 0 pid \\d+"));
 
             terminal.press("+");
-            forkline.awaitLog(Pattern.compile("worker 1 pid \\d+ ready"), mark, Duration.ofSeconds(60));
+            forkline.await(event("worker_ready").with("slot", 1), mark, Duration.ofSeconds(60));
             await().atMost(SCREEN_TIMEOUT).untilAsserted(() -> assertThat(terminal.screen())
                     .contains("2/2 ready").containsPattern("(?m)^1 +\\d+ +2 serving/ready"));
             terminal.press("q");

@@ -105,9 +105,9 @@ class TopScreenTest {
                 dev.forkline.protocol.ControlCodec.decode("{" + counters.replace("\"requests\":100", "\"requests\":300")
                         + ",\"uptime_ms\":2000" + odd + "}")).stats();
         Rates rates = Rates.between(first, second, Rates.UNKNOWN);
-        Snapshot snapshot = new Snapshot(4242, NOW - 60_000, 60_000, "running", 2, 1,
+        Snapshot snapshot = new Snapshot(4242, NOW - 60_000, 60_000, "running", 2, 1, 0,
                 List.of(new Snapshot.Worker(0, 5001, 2, "ready", "serving", NOW - 30_000, 0, "", 400, second, rates)),
-                List.of(), java.util.Map.of(), 0, Snapshot.Totals.ZERO, "0.0.0.0:3000", null, List.of());
+                List.of(), java.util.Map.of(), 0, Snapshot.Totals.ZERO, "0.0.0.0:3000", 0, null, java.util.Map.of(), null, List.of());
 
         JsonObject status = AdminServer.status(snapshot);
         JsonObject w = status.getJsonArray("workers").getJsonObject(0);

@@ -6,6 +6,7 @@ import dev.forkline.config.Setting;
 import dev.forkline.config.WorkerConfig;
 import dev.forkline.logging.Logs;
 import dev.forkline.os.Signals;
+import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.ControlMessage;
 import dev.forkline.os.ExitCodes;
 import io.vertx.core.Context;
@@ -32,7 +33,10 @@ import java.util.logging.Logger;
  * control channel.
  *
  * <p>Boot: check the transport, read the configuration, deploy the application, wait until every
- * socket it opened is bound, send {@code ready}. Any failure before {@code ready} exits with
+ * socket it opened is bound, send {@code ready}. A warm standby ({@code FORKLINE_SLOT=standby})
+ * holds every bind back ({@link Binds}): once its application has got as far as it can without
+ * listening it sends {@code booted}, heartbeats and waits; {@code promote} releases the binds, and
+ * the boot goes on from there to {@code ready}. Any failure before {@code ready} exits with
  * {@link ExitCodes#BOOT} (or {@link ExitCodes#CONFIG}) after a {@code fatal} message naming the
  * reason in one line, and the supervisor halts (at first start) or abandons the reload.
  */
@@ -51,6 +55,13 @@ public final class WorkerMain {
     private boolean draining;
     /** The application's deployment id, once deployed. */
     private String deployment;
+    /** A standby's deployment while it waits for its held binds (null before it was started). */
+    private volatile Future<String> deploying;
+    /** Completed when the worker may listen: at once, or for a standby when it is promoted. */
+    private final Promise<Void> promotion = Promise.promise();
+    private boolean standbyBooted;
+    private boolean controlStarted;
+    private long promotedNanos;
 
     private WorkerMain(WorkerIdentity id, ControlChannel channel) {
         this.id = id;
@@ -110,6 +121,13 @@ public final class WorkerMain {
                     + (cause == null ? "unknown cause" : cause) + "); SO_REUSEPORT needs it");
             return;
         }
+        // The CDS training run boots as a standby and promotes itself, so that the classes (and
+        // lambda proxies) of a promotion are in the archive: a standby runs that path once, cold.
+        if (id.standby() || CDS_TRAINING) {
+            transport.holdBinds(this::checkStandbyBooted);
+        } else {
+            promotion.complete();
+        }
         // The environment is the supervisor's configuration, already read through vertx-config and
         // validated, handed over as FORKLINE_* variables (FORKLINE_CONFIG removed): read it directly,
         // through the same validation. Reading it through vertx-config again cost 45-58 ms of every
@@ -122,7 +140,8 @@ public final class WorkerMain {
                 .compose(this::deploy)
                 .compose(id -> {
                     deployment = id;
-                    return transport.serversSettled(vertx);
+                    // A standby's binds settle only after its promotion: no need to look before.
+                    return promotion.future().compose(v -> transport.serversSettled(vertx));
                 })
                 .compose(binds -> binds.failed().isEmpty() ? Future.succeededFuture(binds)
                         : Future.failedFuture(new BindFailed("cannot listen on " + String.join(", ", binds.failed()))))
@@ -161,6 +180,9 @@ public final class WorkerMain {
     }
 
     private void bootFailed(Throwable e) {
+        if (draining) {
+            return; // a standby told to drain before it listened: the drain decides how it exits
+        }
         if (e instanceof ConfigException) {
             fail(ExitCodes.CONFIG, e.getMessage());
         } else if (e instanceof BindFailed || app.isEmpty()) {
@@ -177,20 +199,70 @@ public final class WorkerMain {
     private Future<String> deploy(WorkerConfig cfg) {
         bootNanos[2] = System.nanoTime();
         config = cfg;
-        if (app.isPresent()) {
-            return UserApp.deploy(vertx, app.get());
+        Future<String> deployed = app.isPresent() ? UserApp.deploy(vertx, app.get())
+                : vertx.deployVerticle(new WorkerVerticle(cfg, id, counters));
+        if (!promotion.future().isComplete()) {
+            deploying = deployed;
+            deployed.onSuccess(x -> checkStandbyBooted());
+            checkStandbyBooted();
         }
-        return vertx.deployVerticle(new WorkerVerticle(cfg, id, counters));
+        return deployed;
+    }
+
+    /**
+     * A standby sends {@code booted} once its application has got as far as it can without listening:
+     * its start() has run up to its listen() calls, whose binds are held, or has completed. Called
+     * after each held bind and when the deployment completes. What the application does only once a
+     * listen future completes runs after the promotion.
+     */
+    private synchronized void checkStandbyBooted() {
+        if (standbyBooted || promotion.future().isComplete()) {
+            return;
+        }
+        Future<String> d = deploying;
+        transport.standbyBooted(vertx, d != null && d.succeeded()).ifPresent(held -> {
+            standbyBooted = true;
+            LOG.fine(() -> String.format("booted as a standby in %d ms, holding %s",
+                    (System.nanoTime() - MAIN_NANOS) / 1_000_000, held.isEmpty() ? "no listener" : String.join(", ", held)));
+            // Warm the path of the promote to come: the first decode of a command loads and
+            // initialises the JSON parser's classes (73 ms between the promote's read and the next
+            // read of the control thread, on a loaded machine, before). The training run then
+            // promotes itself.
+            ControlMessage promote = ControlCodec.decode(ControlCodec.encode(new ControlMessage.Promote(0)));
+            if (CDS_TRAINING) {
+                loop = vertx.getOrCreateContext();
+                onCommand(promote);
+                return;
+            }
+            channel.send(new ControlMessage.Booted(id.pid(), id.generation(), held));
+            startControl();
+        });
+    }
+
+    /** The supervisor promoted this standby into {@code slot}: every held socket binds now. */
+    private void promote(int slot) {
+        if (promotion.future().isComplete() || draining) {
+            LOG.warning("promote to slot " + slot + " ignored: " + (draining ? "draining" : "already worker " + id.slot()));
+            return;
+        }
+        promotedNanos = System.nanoTime();
+        id.promote(slot);
+        Logs.setTag(id.tag());
+        LOG.fine(() -> "promoted to slot " + slot + ": listening");
+        transport.releaseBinds();
+        promotion.complete();
     }
 
     private void serving(Binds.Result binds) {
         bootNanos[3] = System.nanoTime();
+        // A promoted standby's listening phase starts at its promotion, not at its deployment.
+        long listenFrom = promotedNanos != 0 ? promotedNanos : bootNanos[2];
         LOG.fine(() -> String.format("booted: main to boot %d ms, Vert.x %d ms, configuration %d ms,"
-                        + " listening %d ms", (bootNanos[0] - MAIN_NANOS) / 1_000_000,
+                        + " listening %d ms%s", (bootNanos[0] - MAIN_NANOS) / 1_000_000,
                 (bootNanos[1] - bootNanos[0]) / 1_000_000, (bootNanos[2] - bootNanos[1]) / 1_000_000,
-                (bootNanos[3] - bootNanos[2]) / 1_000_000));
-        loop = vertx.getOrCreateContext();
+                (bootNanos[3] - listenFrom) / 1_000_000, promotedNanos != 0 ? " after the promotion" : ""));
         if (CDS_TRAINING) {
+            loop = vertx.getOrCreateContext();
             CdsTraining.exercise(config, () -> loop.runOnContext(v -> drain("CDS training done")));
             return;
         }
@@ -198,6 +270,20 @@ public final class WorkerMain {
         // After ready, off the event loop: the MX beans' classes are not on the boot path.
         JvmFigures.loadInBackground(figures -> counters.jvm = figures);
         LOG.fine(() -> "serving on " + String.join(", ", binds.listening()));
+        startControl();
+        injectFault(System.getProperty("forkline.fault", ""));
+    }
+
+    /**
+     * Commands, heartbeats and signals: once ready, or once a standby has booted (it must hear
+     * {@code promote}, and the supervisor watches its heartbeats like any worker's).
+     */
+    private synchronized void startControl() {
+        if (controlStarted) {
+            return;
+        }
+        controlStarted = true;
+        loop = vertx.getOrCreateContext();
         channel.listen(this::onCommand, this::onSupervisorGone);
         // Sent from the event loop on purpose: a loop that is stuck sends no heartbeat, and the
         // supervisor replaces the worker (Gunicorn's worker timeout, Unicorn's "timeout").
@@ -206,7 +292,6 @@ public final class WorkerMain {
         // TERM is the supervisor's fallback for "drain" (nginx's QUIT); INT is ignored because a
         // Ctrl-C in a terminal reaches the whole process group, and the supervisor decides what
         // its workers do with it.
-        injectFault(System.getProperty("forkline.fault", ""));
         Signals.handle("TERM", () -> loop.runOnContext(v -> drain("SIGTERM")));
         Signals.handle("INT", () -> LOG.fine("SIGINT ignored: the supervisor forwards it"));
     }
@@ -239,6 +324,8 @@ public final class WorkerMain {
             loop.runOnContext(v -> drain("drain command"));
         } else if (command instanceof ControlMessage.Stop) {
             loop.runOnContext(v -> stopNow());
+        } else if (command instanceof ControlMessage.Promote p) {
+            loop.runOnContext(v -> promote(p.slot()));
         } else {
             LOG.warning("ignored a control message that is not a command: " + command);
         }

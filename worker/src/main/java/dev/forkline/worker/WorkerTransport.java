@@ -142,6 +142,39 @@ final class WorkerTransport implements Transport {
     }
 
     /**
+     * A warm standby: from now on every listening socket's bind is held back ({@link Binds}) until
+     * {@link #releaseBinds()}; {@code onHeld} runs after each bind is held, on the event loop.
+     */
+    void holdBinds(Runnable onHeld) {
+        binds.hold(onHeld);
+    }
+
+    /** The standby is promoted: every held bind goes to its socket now, and later ones at once. */
+    void releaseBinds() {
+        binds.release();
+    }
+
+    /**
+     * For a standby: the addresses it holds once its application has got as far as it can without
+     * listening — every socket created so far waits only for its held bind, every server in Vert.x's
+     * table has such a socket (a server whose host name or TLS context is still resolving has none
+     * yet), and either a bind is held or the deployment completed (an application that listens on
+     * nothing, or ignores its listen futures). Empty while it has not.
+     */
+    java.util.Optional<List<String>> standbyBooted(io.vertx.core.Vertx vertx, boolean deployed) {
+        java.util.Map<io.vertx.core.net.impl.ServerID, ?> table = ((io.vertx.core.internal.VertxInternal) vertx).sharedTcpServers();
+        List<Integer> ports = new ArrayList<>();
+        synchronized (table) {
+            table.keySet().forEach(id -> ports.add(id.port()));
+        }
+        List<String> held = binds.heldAddresses();
+        if ((held.isEmpty() && !deployed) || !binds.onlyHeldPending(ports)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(held);
+    }
+
+    /**
      * Graceful shutdown of every open connection, Vert.x's way for each of them: its
      * {@code ShutdownEvent} with the timeout (what {@code NetServer.shutdown} sends the connections of
      * one server): an HTTP/1.1 connection finishes its request in progress and closes (the HTTP guard

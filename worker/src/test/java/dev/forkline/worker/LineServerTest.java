@@ -292,13 +292,16 @@ class LineServerTest {
     }
 
     @Test
-    void closesIdleConnectionsAfterTheIdleTimeout() throws Exception {
-        try (TestServer quick = TestServer.start(Map.of("FORKLINE_IDLE_TIMEOUT", "300ms"));
+    void closesAConnectionWithNothingReceivedForTheIdleTimeoutAndNotMuchLater() throws Exception {
+        // The sweeper ticks every tenth of the timeout: a connection closes 1.0 to 1.1 timeouts after
+        // its last input. The upper bound leaves half a timeout for a busy machine's scheduling;
+        // without it, anything up to the client's 10 s read timeout would pass.
+        try (TestServer quick = TestServer.start(Map.of("FORKLINE_IDLE_TIMEOUT", "1s"));
                 LineClient c = quick.connect()) {
             assertThat(c.send("PING")).isEqualTo("PONG");
             long t0 = System.nanoTime();
             assertThat(c.awaitClosedByServer()).isTrue();
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(950), Duration.ofMillis(1600));
         }
     }
 

@@ -4,10 +4,10 @@ import dev.forkline.config.WorkerConfig;
 import dev.forkline.protocol.ControlCodec;
 import dev.forkline.protocol.LineClient;
 import dev.forkline.protocol.WorkerStats;
+import dev.forkline.testkit.FreePorts;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +38,8 @@ final class TestServer implements AutoCloseable {
     static TestServer start(Map<String, String> settings) throws Exception {
         Map<String, String> values = new HashMap<>(settings);
         values.putIfAbsent("FORKLINE_HOST", "127.0.0.1");
-        values.putIfAbsent("FORKLINE_PORT", Integer.toString(freePort()));
-        values.putIfAbsent("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
+        values.putIfAbsent("FORKLINE_PORT", Integer.toString(FreePorts.next()));
+        values.putIfAbsent("FORKLINE_HTTP_PORT", Integer.toString(FreePorts.next()));
         WorkerConfig config = WorkerConfig.from(values);
         Counters counters = new Counters();
         WorkerTransport transport = WorkerTransport.epoll(counters);
@@ -52,12 +52,6 @@ final class TestServer implements AutoCloseable {
         WorkerVerticle verticle = new WorkerVerticle(config, id, counters);
         vertx.deployVerticle(verticle).await(10, TimeUnit.SECONDS);
         return new TestServer(vertx, verticle, config, counters);
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     LineClient connect() throws IOException {

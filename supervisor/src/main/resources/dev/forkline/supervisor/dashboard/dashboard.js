@@ -174,8 +174,9 @@
       if (!isNaN(at)) { time.dateTime = new Date(at).toISOString(); }
       li.appendChild(time);
       li.appendChild(el('span', 'kind', kind));
-      var who = isNaN(num(e.slot)) ? 'supervisor' : 'worker ' + whole(num(e.slot))
-        + (isNaN(num(e.pid)) ? '' : ' pid ' + whole(num(e.pid)));
+      // No slot: the supervisor's own event, or a standby's (it has a pid).
+      var who = !isNaN(num(e.slot)) ? 'worker ' + whole(num(e.slot)) + (isNaN(num(e.pid)) ? '' : ' pid ' + whole(num(e.pid)))
+        : isNaN(num(e.pid)) ? 'supervisor' : 'standby pid ' + whole(num(e.pid));
       li.appendChild(el('span', 'who', who + ': '));
       li.appendChild(el('span', 'message', str(e.message)));
       var ol = $('events');

@@ -1,10 +1,11 @@
-package dev.forkline.supervisor;
+package dev.forkline.testkit;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.util.function.Predicate;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,23 +19,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * The real {@code forkline.jar}, started as users start it ({@code java -jar}), observed only from
- * outside: its log on stderr, its child processes, the sockets the OS shows, the protocol.
- * {@link #close()} ends only the processes this fixture started, by PID.
+ * outside: its log on stderr (JSON events, {@link LogEvent}), its child processes, the sockets the
+ * OS shows, the protocol, the admin API. {@link #close()} ends only the processes this fixture
+ * started, by PID.
  */
-final class ForklineProcess implements AutoCloseable {
-    static final Pattern READY = Pattern.compile("worker (\\d+) pid (\\d+) ready");
-    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+public final class ForklineProcess implements AutoCloseable {
+    public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
-    final Process process;
-    final int port;
-    final int adminPort;
-    final int httpPort;
+    public final Process process;
+    public final int port;
+    public final int adminPort;
+    public final int httpPort;
     private final List<String> log = new ArrayList<>();
     /** Every worker seen, as handles: a handle knows its start time, so it never kills a reused PID. */
     private final Set<ProcessHandle> seenDescendants = new HashSet<>();
@@ -49,7 +48,7 @@ final class ForklineProcess implements AutoCloseable {
         t.start();
     }
 
-    static Path jar() {
+    public static Path jar() {
         String p = System.getProperty("forkline.jar");
         if (p == null) {
             throw new IllegalStateException("system property forkline.jar is not set (run through Maven failsafe)");
@@ -57,25 +56,58 @@ final class ForklineProcess implements AutoCloseable {
         return Path.of(p);
     }
 
-    /** Starts the jar on a free loopback port with {@code settings} added to the environment. */
-    static ForklineProcess start(Map<String, String> settings) throws IOException {
+    /**
+     * Starts the jar on free loopback ports, logging JSON events, with {@code settings} added to
+     * the environment (they win).
+     */
+    public static ForklineProcess start(Map<String, String> settings) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("FORKLINE_HOST", "127.0.0.1");
-        env.put("FORKLINE_PORT", Integer.toString(freePort()));
-        env.put("FORKLINE_ADMIN_PORT", Integer.toString(freePort()));
-        env.put("FORKLINE_HTTP_PORT", Integer.toString(freePort()));
+        env.put("FORKLINE_PORT", Integer.toString(FreePorts.next()));
+        env.put("FORKLINE_ADMIN_PORT", Integer.toString(FreePorts.next()));
+        env.put("FORKLINE_HTTP_PORT", Integer.toString(FreePorts.next()));
+        env.put("FORKLINE_LOG_FORMAT", "json");
         env.putAll(settings);
         return startExactly(env, List.of());
     }
 
     /** Starts the jar with exactly these settings (nothing added) and these extra arguments. */
-    static ForklineProcess startExactly(Map<String, String> settings, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
+    public static ForklineProcess startExactly(Map<String, String> settings, List<String> args) throws IOException {
+        return startExactly(settings, Map.of(), args);
+    }
+
+    /**
+     * Starts the jar with exactly {@code env} as its FORKLINE_* environment, {@code properties} as
+     * system properties ({@code -DNAME=value}, which win over the environment and a FORKLINE_CONFIG
+     * file, as in production) and these extra arguments.
+     */
+    public static ForklineProcess startExactly(Map<String, String> env, Map<String, String> properties, List<String> args)
+            throws IOException {
+        return startExactly(List.of(), jar(), env, properties, args);
+    }
+
+    /**
+     * Starts {@code jar} (the built one, or a copy standing for another version) with exactly these
+     * settings and arguments, through {@code wrapper} when not empty (a command that execs the rest,
+     * e.g. {@code setpriv --reuid=65534 ...} to run it as another user).
+     */
+    public static ForklineProcess startExactly(List<String> wrapper, Path jar, Map<String, String> settings,
+                                               List<String> args) throws IOException {
+        return startExactly(wrapper, jar, settings, Map.of(), args);
+    }
+
+    private static ForklineProcess startExactly(List<String> wrapper, Path jar, Map<String, String> env,
+                                                Map<String, String> properties, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", jar.toString()));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FORKLINE_"));
-        pb.environment().putAll(settings);
+        pb.environment().putAll(env);
+        Map<String, String> settings = new HashMap<>(env);
+        settings.putAll(properties);
         return new ForklineProcess(pb.start(), intOr(settings.get("FORKLINE_PORT"), 3000),
                 intOr(settings.get("FORKLINE_ADMIN_PORT"), 9090), intOr(settings.get("FORKLINE_HTTP_PORT"), 8080));
     }
@@ -89,11 +121,11 @@ final class ForklineProcess implements AutoCloseable {
     }
 
     /** What a one-shot command printed and how it exited. */
-    record CommandResult(int exitCode, String stdout, String stderr) {
+    public record CommandResult(int exitCode, String stdout, String stderr) {
     }
 
     /** Runs {@code java -jar forkline.jar args...} with exactly {@code settings} and waits for it. */
-    static CommandResult command(Map<String, String> settings, String... args) throws Exception {
+    public static CommandResult command(Map<String, String> settings, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar().toString()));
         cmd.addAll(List.of(args));
@@ -116,47 +148,44 @@ final class ForklineProcess implements AutoCloseable {
     }
 
     /** Runs a subcommand (status, reload, ...) against this supervisor's admin API. */
-    CommandResult command(String... args) throws Exception {
+    public CommandResult command(String... args) throws Exception {
         return command(Map.of("FORKLINE_ADMIN_PORT", Integer.toString(adminPort)), args);
     }
 
     /** An HTTP response from the admin API. */
-    record Http(int status, String body) {
+    public record Http(int status, String body) {
     }
 
     /** Calls the admin API: {@code admin("GET", "/status")}. */
-    Http admin(String method, String path, String... headers) throws Exception {
+    public Http admin(String method, String path, String... headers) throws Exception {
+        return http(adminPort, method, path, headers);
+    }
+
+    /**
+     * An HTTP request to one of this process's ports on 127.0.0.1 (admin API, HTTP facet, an
+     * application's port); {@link UncheckedIOException} when nothing answers.
+     */
+    public Http http(int port, String method, String path, String... headers) {
         java.net.http.HttpRequest.Builder req = java.net.http.HttpRequest
-                .newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + path))
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(60))
                 .method(method, java.net.http.HttpRequest.BodyPublishers.noBody());
         if (headers.length > 0) {
             req.headers(headers);
         }
-        java.net.http.HttpResponse<String> res = java.net.http.HttpClient.newHttpClient()
-                .send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-        return new Http(res.statusCode(), res.body());
-    }
-
-    /** Ports this test JVM handed out: the kernel may give a port back to bind(0) as soon as it is closed. */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    /**
-     * A port nobody listens on right now, and never one this JVM handed out before: three calls in a
-     * row once returned the same port for FORKLINE_PORT and FORKLINE_ADMIN_PORT (ShutdownIT, a loaded
-     * machine), which the supervisor rightly refuses.
-     */
-    static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            }
+        try {
+            java.net.http.HttpResponse<String> res = java.net.http.HttpClient.newHttpClient()
+                    .send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return new Http(res.statusCode(), res.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("nothing answers " + method + " http://127.0.0.1:" + port + path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
@@ -175,35 +204,60 @@ final class ForklineProcess implements AutoCloseable {
         }
     }
 
-    /** A copy of every log line so far. */
-    List<String> log() {
+    /** A copy of every log line so far (JSON events, and whatever HotSpot wrote itself). */
+    public List<String> log() {
         synchronized (log) {
             return List.copyOf(log);
         }
     }
 
-    int logSize() {
+    /** Where the log is now: pass it to {@link #await(Predicate, int, Duration)} to wait for what comes after. */
+    public int mark() {
         synchronized (log) {
             return log.size();
         }
     }
 
-    /** Waits for a log line at index {@code from} or later that matches, and returns its match. */
-    Matcher awaitLog(Pattern pattern, int from, Duration timeout) {
+    /** Every event logged so far. */
+    public List<LogEvent> events() {
+        return log().stream().flatMap(l -> LogEvent.parse(l).stream()).toList();
+    }
+
+    /** The events logged so far that match. */
+    public List<LogEvent> events(Predicate<LogEvent> matcher) {
+        return events().stream().filter(matcher).toList();
+    }
+
+    /** Waits (up to a minute) for an event that matches, logged since the start. */
+    public LogEvent await(Predicate<LogEvent> matcher) {
+        return await(matcher, 0, START_TIMEOUT);
+    }
+
+    /** Waits for an event that matches, at line {@code from} ({@link #mark()}) or later. */
+    public LogEvent await(Predicate<LogEvent> matcher, int from, Duration timeout) {
+        String line = awaitLine(l -> LogEvent.parse(l).filter(matcher).isPresent(), matcher.toString(), from, timeout);
+        return LogEvent.parse(line).orElseThrow();
+    }
+
+    /** Waits for a raw line containing {@code text}: for what HotSpot writes itself, which is no event. */
+    public String awaitLine(String text, int from, Duration timeout) {
+        return awaitLine(l -> l.contains(text), "a line containing \"" + text + "\"", from, timeout);
+    }
+
+    private String awaitLine(Predicate<String> match, String what, int from, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (log) {
             int i = from;
             while (true) {
                 for (; i < log.size(); i++) {
-                    Matcher m = pattern.matcher(log.get(i));
-                    if (m.find()) {
-                        return m;
+                    if (match.test(log.get(i))) {
+                        return log.get(i);
                     }
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new AssertionError("no log line matching /" + pattern + "/ within " + timeout
-                            + "; the log was:\n" + String.join("\n", log));
+                    throw new AssertionError("no " + what + " within " + timeout + "; the log was:\n"
+                            + String.join("\n", log));
                 }
                 try {
                     log.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
@@ -215,46 +269,36 @@ final class ForklineProcess implements AutoCloseable {
         }
     }
 
-    Matcher awaitLog(String regex) {
-        return awaitLog(Pattern.compile(regex), 0, START_TIMEOUT);
-    }
-
-    /** Waits for "all N workers ready" and returns slot → pid of the workers that logged ready. */
-    Map<Integer, Long> awaitAllReady() {
-        awaitLog("all \\d+ workers ready");
+    /** Waits for every slot's first worker to be ready and returns slot → pid of the workers that logged ready. */
+    public Map<Integer, Long> awaitAllReady() {
+        await(LogEventMatcher.event("all_ready"));
         Map<Integer, Long> bySlot = new HashMap<>();
-        for (String line : log()) {
-            Matcher m = READY.matcher(line);
-            if (m.find()) {
-                bySlot.put(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
-            }
+        for (LogEvent e : events(LogEventMatcher.event("worker_ready"))) {
+            bySlot.put((int) e.number("slot"), e.number("pid"));
         }
         return bySlot;
     }
 
-    private static final Pattern SPAWNED = Pattern.compile("worker \\d+ (?:pid (\\d+) spawned|respawned as pid (\\d+))");
-
     /** Every worker PID the log says was started. */
-    Set<Long> spawnedPids() {
+    public Set<Long> spawnedPids() {
         Set<Long> pids = new HashSet<>();
-        for (String line : log()) {
-            Matcher m = SPAWNED.matcher(line);
-            if (m.find()) {
-                pids.add(Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2)));
+        for (LogEvent e : events()) {
+            if (e.event().equals("worker_spawned") || e.event().equals("worker_respawned")) {
+                pids.add(e.number("pid"));
             }
         }
         return pids;
     }
 
     /** The supervisor's live child processes: the workers. */
-    Set<Long> workerPids() {
+    public Set<Long> workerPids() {
         List<ProcessHandle> children = process.toHandle().children().filter(ProcessHandle::isAlive).toList();
         seenDescendants.addAll(children);
         return children.stream().map(ProcessHandle::pid).collect(Collectors.toSet());
     }
 
     /** Sends a signal by name (TERM, KILL, STOP, HUP, ...) to a process with kill(1). */
-    static void signal(long pid, String name) {
+    public static void signal(long pid, String name) {
         try {
             Process kill = new ProcessBuilder("kill", "-s", name, Long.toString(pid)).inheritIO().start();
             if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
@@ -268,12 +312,12 @@ final class ForklineProcess implements AutoCloseable {
         }
     }
 
-    void signal(String name) {
+    public void signal(String name) {
         signal(pid(), name);
     }
 
     /** Waits for the supervisor to exit and returns its exit code. */
-    int awaitExit(Duration timeout) throws InterruptedException {
+    public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("forkline did not exit within " + timeout + "; the log was:\n"
                     + String.join("\n", log()));
@@ -285,7 +329,14 @@ final class ForklineProcess implements AutoCloseable {
      * PIDs of processes that have a listening TCP socket on {@code port}, read from /proc: the
      * inode of each LISTEN entry of /proc/net/tcp{,6}, then which process holds an fd on it.
      */
-    static Map<Long, Integer> listenersOn(int port, Set<Long> candidates) throws IOException {
+    public static Map<Long, Integer> listenersOn(int port, Set<Long> candidates) throws IOException {
+        Map<Long, Integer> count = new HashMap<>();
+        holders(listenInodes(port), candidates).values().forEach(pid -> count.merge(pid, 1, Integer::sum));
+        return count;
+    }
+
+    /** The inodes of the LISTEN sockets on {@code port}, from /proc/net/tcp and tcp6 (this network namespace). */
+    public static Set<String> listenInodes(int port) throws IOException {
         Set<String> inodes = new HashSet<>();
         for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
             Path p = Path.of(table);
@@ -302,7 +353,12 @@ final class ForklineProcess implements AutoCloseable {
                 }
             }
         }
-        Map<Long, Integer> count = new HashMap<>();
+        return inodes;
+    }
+
+    /** Which of {@code candidates} holds each of the socket {@code inodes} (inode → pid), from /proc/PID/fd. */
+    public static Map<String, Long> holders(Set<String> inodes, Set<Long> candidates) {
+        Map<String, Long> holders = new HashMap<>();
         for (long pid : candidates) {
             Path fds = Path.of("/proc", Long.toString(pid), "fd");
             try (var list = Files.list(fds)) {
@@ -311,7 +367,7 @@ final class ForklineProcess implements AutoCloseable {
                     if (target.isPresent() && target.get().startsWith("socket:[")) {
                         String inode = target.get().substring(8, target.get().length() - 1);
                         if (inodes.contains(inode)) {
-                            count.merge(pid, 1, Integer::sum);
+                            holders.put(inode, pid);
                         }
                     }
                 }
@@ -319,7 +375,7 @@ final class ForklineProcess implements AutoCloseable {
                 // process gone: holds nothing
             }
         }
-        return count;
+        return holders;
     }
 
     private static Optional<String> readLink(Path p) {
@@ -335,7 +391,7 @@ final class ForklineProcess implements AutoCloseable {
      * worker's parent is PID 1, which on some machines reaps only every second or two;
      * {@link ProcessHandle#isAlive()} counts zombies as alive).
      */
-    static boolean exited(ProcessHandle p) {
+    public static boolean exited(ProcessHandle p) {
         if (!p.isAlive()) {
             return true;
         }
@@ -348,7 +404,7 @@ final class ForklineProcess implements AutoCloseable {
     }
 
     /** Resident set size of a process in KiB, from /proc/PID/status (VmRSS). */
-    static long rssKib(long pid) throws IOException {
+    public static long rssKib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
@@ -358,7 +414,7 @@ final class ForklineProcess implements AutoCloseable {
     }
 
     /** Whether a plain (non-reuse-port) bind of the port succeeds: nothing listens on it. */
-    static boolean portFree(int port) {
+    public static boolean portFree(int port) {
         try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
             s.bind(new java.net.InetSocketAddress("127.0.0.1", port));

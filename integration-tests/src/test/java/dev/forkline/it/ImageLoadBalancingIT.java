@@ -8,8 +8,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.GenericContainer;
 
+/** The kernel spreads connections over the workers inside the container's network namespace too. */
 @DockerTest
-class LoadBalancingIT {
+class ImageLoadBalancingIT {
 
     @Test
     void kernelSpreadsConnectionsAcrossFourWorkersInsideTheContainer() throws Exception {

@@ -2,17 +2,23 @@ package dev.forkline.supervisor;
 
 import dev.forkline.app.AppSpec;
 import dev.forkline.config.Setting;
+import dev.forkline.logging.Log;
 import dev.forkline.protocol.ControlCodec;
+import dev.forkline.protocol.ControlMessage;
 import dev.forkline.protocol.LineReader;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.function.IntFunction;
-import java.util.logging.Logger;
 
 /**
  * Starts worker JVMs. A JVM cannot fork, so, like Unicorn's {@code Process.spawn}, the supervisor
@@ -20,8 +26,8 @@ import java.util.logging.Logger;
  * generation and validated settings in its environment. Its stdin and stdout are pipes (the control
  * channel); its stderr is the supervisor's, so logs of all processes arrive in one stream.
  */
-final class WorkerLauncher {
-    private static final Logger LOG = Logger.getLogger(WorkerLauncher.class.getName());
+final class ProcessLauncher implements Launcher {
+    private static final Log LOG = Log.get(ProcessLauncher.class);
 
     /**
      * Chosen for a process that holds one event loop and little heap: a small serial-GC heap, exit
@@ -59,12 +65,9 @@ final class WorkerLauncher {
     private static final String WORKER_MAIN = "dev.forkline.worker.WorkerMain";
 
     private final Consumer<Event> events;
-    /** The application copy a worker of a generation runs ({@link AppSnapshots}). */
-    private final IntFunction<Optional<AppSpec>> appOfGeneration;
 
-    WorkerLauncher(Consumer<Event> events, IntFunction<Optional<AppSpec>> appOfGeneration) {
+    ProcessLauncher(Consumer<Event> events) {
         this.events = events;
-        this.appOfGeneration = appOfGeneration;
     }
 
     /** The worker's command line: the supervisor's own java and class path, so a reload runs the jar now on disk. */
@@ -128,7 +131,8 @@ final class WorkerLauncher {
                         value, "options this JVM accepts (java " + value + " -version: " + first.strip() + ")");
             }
         } catch (IOException e) {
-            LOG.warning("cannot check FORKLINE_WORKER_JVM_OPTS: " + e.getMessage());
+            LOG.warn("jvm_options_unchecked").with("reason", e.getMessage())
+                    .log("cannot check FORKLINE_WORKER_JVM_OPTS: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -138,16 +142,18 @@ final class WorkerLauncher {
      * The archive next to the jar, when the supervisor runs from a jar and one is there. Under
      * -Xshare:auto a stale archive (another JDK, a rebuilt jar) is ignored, never fatal.
      */
-    static java.util.Optional<Path> cdsArchive() {
+    static Optional<Path> cdsArchive() {
         String cp = System.getProperty("java.class.path");
-        if (cp == null || cp.contains(java.io.File.pathSeparator) || !cp.endsWith(".jar")) {
-            return java.util.Optional.empty();
+        if (cp == null || cp.contains(File.pathSeparator) || !cp.endsWith(".jar")) {
+            return Optional.empty();
         }
         Path archive = Path.of(cp).toAbsolutePath().resolveSibling(CDS_ARCHIVE);
-        return java.nio.file.Files.isRegularFile(archive) ? java.util.Optional.of(archive) : java.util.Optional.empty();
+        return Files.isRegularFile(archive) ? Optional.of(archive) : Optional.empty();
     }
 
-    WorkerProcess spawn(int slot, int generation, SupervisorConfig config) throws IOException {
+    @Override
+    public WorkerHandle spawn(int slot, Generation generation) throws IOException {
+        SupervisorConfig config = generation.config();
         ProcessBuilder pb = new ProcessBuilder(command(config))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectOutput(ProcessBuilder.Redirect.PIPE)
@@ -156,45 +162,86 @@ final class WorkerLauncher {
         // The worker gets the settings as the supervisor resolved them, not the file again.
         env.remove(ConfigLoader.CONFIG_FILE_VARIABLE);
         env.putAll(config.worker().toEnvironment());
-        env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(java.util.Locale.ROOT));
-        env.put("FORKLINE_SLOT", Integer.toString(slot));
-        env.put("FORKLINE_GENERATION", Integer.toString(generation));
+        env.put("FORKLINE_LOG_LEVEL", config.logLevel().name().toLowerCase(Locale.ROOT));
+        env.put("FORKLINE_LOG_FORMAT", config.logFormat().name().toLowerCase(Locale.ROOT));
+        env.put("FORKLINE_SLOT", slot == STANDBY ? "standby" : Integer.toString(slot));
+        env.put("FORKLINE_GENERATION", Integer.toString(generation.number()));
         // The generation's own copy of the application, never the file on disk now; and no
         // FORKLINE_APP* from the supervisor's environment when the built-in server runs.
         for (Setting s : List.of(Setting.APP, Setting.APP_VERTICLE, Setting.APP_CLASSPATH, Setting.APP_CONFIG)) {
             env.remove(s.variable());
         }
         if (config.app().isPresent()) {
-            env.putAll(appOfGeneration.apply(generation).orElseThrow(() ->
-                    new IOException("no copy of the application for generation " + generation)).toEnvironment());
+            env.putAll(generation.app().orElseThrow(() ->
+                    new IOException("no copy of the application for generation " + generation.number())).toEnvironment());
         }
-        WorkerProcess worker = new WorkerProcess(slot, generation, pb.start(), System.nanoTime());
-        Thread reader = new Thread(() -> readControlChannel(worker), "worker-" + slot + "-pid-" + worker.pid);
+        ProcessWorker worker = new ProcessWorker(pb.start());
+        String name = (slot == STANDBY ? "standby" : "worker " + slot) + " pid " + worker.pid();
+        Thread reader = new Thread(() -> {
+            readControlChannel(worker.process.getInputStream(), worker, name, events);
+            reportExit(worker, events);
+        }, name.replace(' ', '-'));
         reader.setDaemon(true);
         reader.start();
         return worker;
     }
 
-    /** Reads the worker's messages until EOF, then waits for the process and reports its exit. */
-    private void readControlChannel(WorkerProcess worker) {
-        LineReader reader = new LineReader(worker.process.getInputStream(), ControlCodec.MAX_LINE);
+    /**
+     * Reads a worker's messages until EOF and turns each into an event. A line that is too long or
+     * not a message is logged and skipped, and reading goes on: a reader that stopped would leave
+     * the worker blocked on a full pipe, its heartbeats stuck, and get it killed as hung.
+     */
+    static void readControlChannel(InputStream in, WorkerHandle worker, String name, Consumer<Event> events) {
+        LineReader reader = new LineReader(in, ControlCodec.MAX_LINE);
         try {
-            String line;
-            while ((line = reader.readLine()) != null) {
+            while (true) {
+                String line;
                 try {
-                    events.accept(new Event.FromWorker(worker, ControlCodec.decode(line)));
+                    line = reader.readLine();
+                } catch (LineReader.LineTooLongException e) {
+                    LOG.warn("bad_control_line").with("pid", worker.pid()).with("problem", e.getMessage())
+                            .log(name + " sent a control line " + e.getMessage() + ": skipped");
+                    if (!reader.skipLine()) {
+                        return;
+                    }
+                    continue;
+                }
+                if (line == null) {
+                    return;
+                }
+                try {
+                    events.accept(event(worker, ControlCodec.decode(line)));
                 } catch (ControlCodec.MalformedMessageException e) {
-                    LOG.warning(worker.name() + " sent a malformed control line (" + e.getMessage() + "): "
-                            + abbreviate(line));
+                    LOG.warn("bad_control_line").with("pid", worker.pid()).with("problem", e.getMessage())
+                            .log(name + " sent a malformed control line (" + e.getMessage() + "): " + abbreviate(line));
                 }
             }
         } catch (IOException e) {
-            LOG.warning(worker.name() + ": control channel read failed: " + e.getMessage());
+            LOG.warn("control_channel_failed").with("pid", worker.pid()).with("problem", e.getMessage())
+                    .log(name + ": control channel read failed: " + e.getMessage());
         }
+    }
+
+    /** A message from a worker as the event the supervisor handles. */
+    static Event event(WorkerHandle worker, ControlMessage message) {
+        if (message instanceof ControlMessage.Ready r) {
+            return new Event.Ready(worker, r);
+        } else if (message instanceof ControlMessage.Booted b) {
+            return new Event.Booted(worker, b);
+        } else if (message instanceof ControlMessage.Heartbeat h) {
+            return new Event.Heartbeat(worker, h.stats(), h.sentNanos());
+        } else if (message instanceof ControlMessage.Fatal f) {
+            return new Event.Fatal(worker, f.exitCode(), f.reason());
+        }
+        return new Event.Unexpected(worker, message);
+    }
+
+    /** After EOF on its stdout: waits for the process and reports its exit, always after its last message. */
+    private static void reportExit(ProcessWorker worker, Consumer<Event> events) {
         boolean interrupted = false;
         while (true) {
             try {
-                events.accept(new Event.WorkerExited(worker, worker.process.waitFor()));
+                events.accept(new Event.Exited(worker, worker.process.waitFor()));
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
@@ -207,5 +254,42 @@ final class WorkerLauncher {
 
     private static String abbreviate(String s) {
         return s.length() <= 200 ? s : s.substring(0, 200) + "...";
+    }
+
+    /** A worker JVM: its stdin carries commands; signals through {@link Process}. */
+    private static final class ProcessWorker implements WorkerHandle {
+        final Process process;
+        private final OutputStream stdin;
+
+        ProcessWorker(Process process) {
+            this.process = process;
+            this.stdin = process.getOutputStream();
+        }
+
+        @Override
+        public long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public boolean send(ControlMessage command) {
+            try {
+                stdin.write((ControlCodec.encode(command) + "\n").getBytes(StandardCharsets.UTF_8));
+                stdin.flush();
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public void terminate() {
+            process.destroy();
+        }
+
+        @Override
+        public void kill() {
+            process.destroyForcibly();
+        }
     }
 }
