@@ -64,7 +64,7 @@ class DashboardIT {
             assertThat(browser.text("login-error")).isEmpty();
             browser.type("token", "not-the-token-0123456789\n");
             await().atMost(PAGE_TIMEOUT).untilAsserted(() -> assertThat(browser.text("login-error"))
-                    ).isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
+                    .isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
             assertThat(browser.displayed("main")).isFalse();
             assertThat(browser.tablePids()).as("no partial data").isEmpty();
 
@@ -116,7 +116,7 @@ class DashboardIT {
             // another one): the data goes, the form and one message come, the stored token is forgotten.
             browser.js("window.forklineDashboard.state.token = 'rotated-away-token-0123456789'");
             await().atMost(PAGE_TIMEOUT).untilAsserted(() -> assertThat(browser.text("login-error"))
-                    ).isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
+                    .isEqualTo("The supervisor refused that token (HTTP 401): check FORKLINE_ADMIN_TOKEN."));
             assertThat(browser.displayed("main")).isFalse();
             assertThat(browser.tablePids()).as("no data left on the page").isEmpty();
             assertThat(browser.text("events")).isEmpty();

@@ -35,6 +35,8 @@ public final class ForklineProcess implements AutoCloseable {
     public final int adminPort;
     public final int httpPort;
     private final List<String> log = new ArrayList<>();
+    /** The log reached its end: the supervisor and every process that shared its stderr are gone. */
+    private boolean logEnded;
     /** Every worker seen, as handles: a handle knows its start time, so it never kills a reused PID. */
     private final Set<ProcessHandle> seenDescendants = new HashSet<>();
 
@@ -201,6 +203,11 @@ public final class ForklineProcess implements AutoCloseable {
             }
         } catch (IOException e) {
             // the process is gone
+        } finally {
+            synchronized (log) {
+                logEnded = true;
+                log.notifyAll();
+            }
         }
     }
 
@@ -255,6 +262,10 @@ public final class ForklineProcess implements AutoCloseable {
                     }
                 }
                 long left = deadline - System.nanoTime();
+                if (logEnded) { // nothing more can come: say so now, not at the deadline
+                    throw new AssertionError("no " + what + " before forkline ended its log; the log was:\n"
+                            + String.join("\n", log));
+                }
                 if (left <= 0) {
                     throw new AssertionError("no " + what + " within " + timeout + "; the log was:\n"
                             + String.join("\n", log));
