@@ -287,22 +287,26 @@ final class Reload {
 
     private void spawnIncoming(WorkerTable.Slot slot) {
         Worker old = table.serving(slot.index);
-        try {
-            Worker w = table.spawn(slot.index, inProgress.target, Role.INCOMING);
-            table.timeline.add("spawn", w, "spawned to replace " + (old != null ? "pid " + old.pid : "an empty slot"));
-            w.about(LOG.info("worker_spawned")).with("replaces", old != null ? old.pid : null)
-                    .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
-                            + (old != null ? "pid " + old.pid : "an empty slot") + ")");
-        } catch (IOException e) {
-            if (inProgress.rollback) {
-                // No process, so no exit will come: the rollback tries again after the longest delay.
-                LOG.error("spawn_failed").with("slot", slot.index).with("reason", e.getMessage())
-                        .log("cannot start worker " + slot.index + ": " + e.getMessage());
-                slot.respawnAtNanos = clock.nanos() + RespawnPolicy.MAX_BACKOFF.toNanos();
-            } else {
+        Worker w;
+        if (inProgress.rollback) {
+            // A failure is a respawn's: no process, so no exit will come, and the rollback tries
+            // again after the longest delay.
+            w = respawn.start(slot, inProgress.target, Role.INCOMING);
+            if (w == null) {
+                return;
+            }
+        } else {
+            try {
+                w = table.spawn(slot.index, inProgress.target, Role.INCOMING);
+            } catch (IOException e) {
                 abandon("cannot start worker " + slot.index + ": " + e.getMessage(), slot.index);
+                return;
             }
         }
+        table.timeline.add("spawn", w, "spawned to replace " + (old != null ? "pid " + old.pid : "an empty slot"));
+        w.about(LOG.info("worker_spawned")).with("replaces", old != null ? old.pid : null)
+                .log(w.name() + " spawned (generation " + w.generationNumber() + ", to replace "
+                        + (old != null ? "pid " + old.pid : "an empty slot") + ")");
     }
 
     /** The incoming worker is ready: it takes the slot, and the old one drains. */

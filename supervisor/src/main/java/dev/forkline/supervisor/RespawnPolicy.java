@@ -180,11 +180,9 @@ final class RespawnPolicy {
     }
 
     private void spawn(WorkerTable.Slot slot) {
-        boolean again = !slot.lastExit.isEmpty();
         Worker w = start(slot, slot.generation, Role.SERVING);
         if (w != null) {
-            if (again) {
-                slot.restarts++;
+            if (slot.countRestart()) {
                 table.timeline.add("respawn", w, "respawned (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")");
                 w.about(LOG.info("worker_respawned")).with("restart", slot.restarts).with("last_exit", slot.lastExit)
                         .log("worker " + slot.index + " respawned as pid " + w.pid + " (generation "

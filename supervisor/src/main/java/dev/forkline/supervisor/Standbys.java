@@ -55,10 +55,7 @@ final class Standbys {
     }
 
     private void promote(Worker standby, WorkerTable.Slot slot) {
-        boolean again = !slot.lastExit.isEmpty();
-        if (again) {
-            slot.restarts++;
-        }
+        boolean again = slot.countRestart();
         table.promote(standby, slot.index, clock.nanos());
         table.timeline.add("promote", standby, "standby promoted to worker " + slot.index
                 + (again ? " (restart " + slot.restarts + ", last exit: " + slot.lastExit + ")" : ""));

@@ -32,6 +32,18 @@ final class WorkerTable {
             this.index = index;
             this.generation = generation;
         }
+
+        /**
+         * A new process has just taken this slot (a respawn or a promoted standby): counts a restart
+         * when one exited here before, and says whether it did.
+         */
+        boolean countRestart() {
+            if (lastExit.isEmpty()) {
+                return false;
+            }
+            restarts++;
+            return true;
+        }
     }
 
     private final List<Slot> slots = new ArrayList<>();

@@ -198,6 +198,41 @@ class TakeoverIT {
         }
     }
 
+    /**
+     * README: a new version that cannot boot halts (exit 4) before the old supervisor is told
+     * anything, and the old one keeps serving: here the successor's application throws in start().
+     */
+    @Test
+    void aSuccessorThatCannotBootHaltsAndTheOldOneKeepsServingUntouched(@TempDir Path dir) throws Exception {
+        Path broken = TestApps.jar(dir, "broken.jar", dev.forkline.supervisor.apps.ThrowingVerticle.class);
+        try (ForklineProcess old = ForklineProcess.start(Map.of("FORKLINE_WORKERS", "2"))) {
+            Set<Long> oldWorkers = new HashSet<>(old.awaitAllReady().values());
+            SteadyLoad line = SteadyLoad.start("127.0.0.1", old.port, 2, Duration.ofMillis(5),
+                    Duration.ofSeconds(120), 20_000);
+            await().atMost(Duration.ofSeconds(60)).until(() -> line.probes() > 100);
+
+            try (ForklineProcess successor = ForklineProcess.startExactly(samePorts(old, Map.of("FORKLINE_WORKERS", "2",
+                    "FORKLINE_APP", broken.toString())), List.of("takeover"))) {
+                assertThat(successor.awaitExit(Duration.ofSeconds(90))).as("the successor's exit code").isEqualTo(4);
+                assertThat(successor.events(event("takeover_retiring"))).as("the old one was never told").isEmpty();
+            }
+            long after = line.probes() + 200;
+            await().atMost(Duration.ofSeconds(60)).until(() -> line.probes() > after);
+            SteadyLoad.Result result = line.stop();
+            System.out.println("a successor that cannot boot, under load: " + result);
+
+            assertThat(ProcessHandle.of(old.pid()).map(ProcessHandle::isAlive)).contains(true);
+            assertThat(old.events(event("admin_handed_over"))).isEmpty();
+            assertThat(old.events(event("stop_started"))).isEmpty();
+            assertThat(old.workerPids()).isEqualTo(oldWorkers);
+            assertThat(old.admin("GET", "/readyz").status()).isEqualTo(200);
+            assertThat(line.pidsSeen()).isSubsetOf(oldWorkers);
+            assertThat(result.failedRequests()).as("%s", result.firstFailures()).isZero();
+            old.signal("TERM");
+            assertThat(old.awaitExit(Duration.ofSeconds(60))).isZero();
+        }
+    }
+
     /** Runs {@code forkline takeover [args]} to its end (a refusal) with these settings. */
     private static ForklineProcess refusedTakeover(Map<String, String> settings, String... args) throws Exception {
         List<String> all = new java.util.ArrayList<>(List.of("takeover"));
