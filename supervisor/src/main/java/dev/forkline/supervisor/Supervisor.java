@@ -303,7 +303,9 @@ final class Supervisor implements Event.Handler {
         // Scaling (TTIN/TTOU, POST /workers) persists across reloads unless FORKLINE_WORKERS changed.
         int wanted = next.config().workers();
         if (wanted != configured) {
-            scale(wanted, "FORKLINE_WORKERS changed from " + configured + " to " + wanted);
+            // New slots start with the new generation: an old-generation worker would boot, serve,
+            // then be replaced by this same reload.
+            scale(wanted, next, "FORKLINE_WORKERS changed from " + configured + " to " + wanted);
         } else if (wanted != table.size()) {
             LOG.info("scale_kept").with("workers", table.size()).with("configured", wanted)
                     .log("FORKLINE_WORKERS is still " + wanted + ": keeping the " + table.size() + " workers set by scaling");
@@ -313,10 +315,15 @@ final class Supervisor implements Event.Handler {
 
     /** TTIN/TTOU and POST /workers: add slots, or drain the highest ones away. */
     private void scale(int workers, String why) {
+        scale(workers, reload.current(), why);
+    }
+
+    /** Scaling whose new slots start with {@code generation}. */
+    private void scale(int workers, Generation generation, String why) {
         if (stopping()) {
             throw new Event.Refused("the supervisor is stopping");
         }
-        if (table.scaleTo(workers, reload.current(), why)) {
+        if (table.scaleTo(workers, generation, why)) {
             readyAnnounced = false;
         }
     }

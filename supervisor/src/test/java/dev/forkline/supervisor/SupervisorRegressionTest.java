@@ -318,6 +318,19 @@ class SupervisorRegressionTest {
     }
 
     @Test
+    void aReloadThatAddsWorkersStartsTheNewSlotsWithTheNewGeneration() {
+        // Found by a new user: FORKLINE_WORKERS 1 -> 2 in the file, then HUP; slot 1 booted a worker
+        // of generation 1 (old settings, old jar), which served, then this same reload replaced it.
+        Simulation sim = run(settings(1), new Simulation.Wait(3),
+                new Simulation.SetNextConfig(new Simulation.NextConfig(Simulation.NextConfig.Kind.WORKERS, 2)),
+                new Simulation.Signal(Event.Sig.HUP), new Simulation.Wait(20));
+        assertThat(sim.supervisor.snapshot().lastReload().outcome()).isEqualTo("completed");
+        assertThat(sim.supervisor.table().size()).isEqualTo(2);
+        assertThat(sim.logged("worker_spawned")).filteredOn(e -> Integer.valueOf(1).equals(e.fields().get("slot")))
+                .isNotEmpty().allSatisfy(e -> assertThat(e.fields()).containsEntry("generation", 2));
+    }
+
+    @Test
     void aReloadSaysWhichConfigurationFileItRead() {
         Simulation sim = run(settings(1), new Simulation.Wait(3), new Simulation.Signal(Event.Sig.HUP),
                 new Simulation.Wait(10));
