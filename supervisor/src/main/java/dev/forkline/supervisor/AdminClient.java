@@ -231,6 +231,11 @@ final class AdminClient {
     static String describeReload(JsonObject r) {
         String gen = r.getInteger("generation") == null ? "" : "generation " + r.getInteger("generation") + " ";
         String reason = r.getString("reason", "");
+        // "refused: reload refused: ..." says it twice: the reason is told after the outcome.
+        String outcome = r.getString("outcome", "");
+        if (reason.startsWith("reload " + outcome + ": ")) {
+            reason = reason.substring(("reload " + outcome + ": ").length());
+        }
         return gen + r.getString("outcome") + (reason.isEmpty() ? "" : ": " + reason) + " (at " + r.getString("at") + ")";
     }
 

@@ -115,7 +115,7 @@ final class Supervisor implements Event.Handler {
             SupervisorConfig c = reload.current().config();
             String listen = table.listen(c);
             LOG.info("all_ready").with("workers", table.size()).with("listen", listen)
-                    .log("all " + table.size() + " workers ready on " + listen);
+                    .log((table.size() == 1 ? "the 1 worker is" : "all " + table.size() + " workers") + " ready on " + listen);
             if (phase == Phase.STARTING) {
                 java.util.Optional<PortGroup.Halt> halt = sharedApplicationPort();
                 if (halt.isPresent()) {
@@ -157,8 +157,10 @@ final class Supervisor implements Event.Handler {
         try {
             action.run();
         } catch (Event.Refused r) {
-            LOG.warn("signal_ignored").with("signal", e.sig().name()).with("reason", r.getMessage())
-                    .log(name + " ignored: " + r.getMessage());
+            if (r.lastReload == null) { // a refused reload has said so already (reload_refused)
+                LOG.warn("signal_ignored").with("signal", e.sig().name()).with("reason", r.getMessage())
+                        .log(name + " ignored: " + r.getMessage());
+            }
         }
     }
 

@@ -106,13 +106,13 @@ final class SupervisorMain {
             LOG.info("starting").with("workers", config.workers()).with("verticle", app.verticle())
                     .with("jar", app.jar().toString()).with("version", version)
                     .with("pid", ProcessHandle.current().pid())
-                    .log("forkline starting " + config.workers() + " workers running " + app.verticle() + " from "
+                    .log("forkline starting " + config.workers() + (config.workers() == 1 ? " worker" : " workers") + " running " + app.verticle() + " from "
                             + app.jar() + (version != null ? " (version " + version + ")" : "")
                             + " (supervisor pid " + ProcessHandle.current().pid() + ")");
         } else {
             LOG.info("starting").with("workers", config.workers()).with("listen", listen)
                     .with("http_port", config.worker().httpPort()).with("pid", ProcessHandle.current().pid())
-                    .log("forkline starting " + config.workers() + " workers on " + listen
+                    .log("forkline starting " + config.workers() + (config.workers() == 1 ? " worker" : " workers") + " on " + listen
                             + (config.worker().httpPort() != 0 ? " (HTTP on :" + config.worker().httpPort() + ")" : "")
                             + " (supervisor pid " + ProcessHandle.current().pid() + ")");
         }
