@@ -233,8 +233,10 @@ final class AdminClient {
         String reason = r.getString("reason", "");
         // "refused: reload refused: ..." says it twice: the reason is told after the outcome.
         String outcome = r.getString("outcome", "");
-        if (reason.startsWith("reload " + outcome + ": ")) {
-            reason = reason.substring(("reload " + outcome + ": ").length());
+        for (String said : new String[] {"reload " + outcome + ": ", "reload " + outcome + ", "}) {
+            if (reason.startsWith(said)) {
+                reason = reason.substring(said.length());
+            }
         }
         return gen + r.getString("outcome") + (reason.isEmpty() ? "" : ": " + reason) + " (at " + r.getString("at") + ")";
     }
