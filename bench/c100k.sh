@@ -414,7 +414,9 @@ $(report events)
   one second, so an idle connection of a draining worker is closed about one second into its
   drain, and one that is mid-line at FORKLINE_DRAIN_TIMEOUT at that deadline
   ([PROTOCOL.md](PROTOCOL.md), "Connection lifetime"): \`closed_by_drain\` is therefore every
-  connection, and the clients open them again on the next generation.
+  connection, and the clients open them again on the next generation. The greet client's new connections
+  are counted from its progress lines (errors so far, each second); on this machine it opened only
+  10-95 per second meanwhile, the cores being busy with the 100 000 reconnections.
 - **kill**: \`kill -9\` of the worker in slot 0; \`lost\` counts the connections the clients saw
   closed (reconnects off), next to what that worker held by its last heartbeat; the other workers
   keep their PIDs and heartbeats, and the supervisor respawns the slot.
@@ -452,7 +454,7 @@ growing live set, and an A/B of request throughput in the same minute (2 workers
 2 rounds) was inconclusive — 15-20 % lower on average with a spread between rounds as large. For a
 deployment that holds many idle connections and serves few requests, set it.
 
-The heap limit follows: with 1.25 KB live per idle connection and ~8 MB after boot, the default
+The heap limit follows: with ~1.25-1.4 KB live per idle connection and ~8 MB after boot, the default
 \`-Xmx128m\` holds ~50 000 connections per worker. The supervisor warns at start when
 \`FORKLINE_MAX_CONNECTIONS\` does not fit the heap (32 MB + 2 KB per connection), the open-file
 limit (+128 files) or the kernel's listen backlog (\`FORKLINE_BACKLOG\` above \`net.core.somaxconn\`

@@ -43,7 +43,7 @@ public final class Report {
             new Comparison("greet-64", "greet-and-close, 64 connections", "nginx", 1.0),
             new Comparison("req-d1-256", "req depth 1, 256 connections", "memcached", 1.0),
             new Comparison("req-d64-256", "req depth 64, 256 connections", "memcached", 1.0),
-            new Comparison("http-keepalive", "HTTP keep-alive, wrk -t2 -c128", "nginx", 0.9),
+            new Comparison("http-keepalive", "HTTP keep-alive, wrk -t2 -c128", "nginx", 1.0),
             new Comparison("greet-64", "greet-and-close, 64 connections", "single-jvm", 1.0),
             new Comparison("req-d1-256", "req depth 1, 256 connections", "single-jvm", 1.0),
             new Comparison("greet-64-c", "greet-and-close, 64 connections, C epoll client", "nginx", 1.0),
@@ -51,7 +51,7 @@ public final class Report {
             // greeting nginx. Near 1.0 means forkline-bench drives the server as hard as a C client.
             new Comparison("client-check", "client check: forkline-bench / C client, greet to nginx", "c-client", 0.9),
             // The cost of HTTP/2 cleartext (FORKLINE_HTTP2=true): the same two workers, h2load both ways.
-            new Comparison("h2c-m10", "HTTP/2 h2c, 10 streams per connection, h2load -c64", "HTTP/1.1", Double.NaN, "h1-h2c/forkline"),
+            new Comparison("h2c-m10", "HTTP/2 h2c, 10 streams per connection, h2load -c64", "HTTP/1.1, 10 pipelined", Double.NaN, "h1-m10/forkline"),
             new Comparison("h2c-m1", "HTTP/2 h2c, 1 stream per connection, h2load -c64", "HTTP/1.1", Double.NaN, "h1-h2c/forkline"),
             new Comparison("h1-h2c", "HTTP/1.1 with FORKLINE_HTTP2=true, h2load --h1 -c64", "FORKLINE_HTTP2=false", Double.NaN, "h1/forkline"));
 

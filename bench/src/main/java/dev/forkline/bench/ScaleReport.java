@@ -69,6 +69,19 @@ public final class ScaleReport {
         }
     }
 
+    /** A decimal figure of a phase's result (seconds with a fraction), or -1 when absent. */
+    private static double decimal(List<String> events, String phase, String name) {
+        for (String line : events) {
+            if (line.startsWith(phase + "\t")) {
+                Matcher m = Pattern.compile("\"" + name + "\":\"?(-?\\d+(?:\\.\\d+)?)").matcher(line);
+                if (m.find()) {
+                    return Double.parseDouble(m.group(1));
+                }
+            }
+        }
+        return -1;
+    }
+
     private static long field(List<String> events, String phase, String name) {
         for (String line : events) {
             if (line.startsWith(phase + "\t")) {
@@ -106,22 +119,36 @@ public final class ScaleReport {
         Map<Integer, Histogram> fl = latency.get("forkline");
         if (fl != null && fl.size() > 1) {
             Histogram first = fl.values().iterator().next();
+            int firstLevel = fl.keySet().iterator().next();
             Histogram last = null;
             int lastLevel = 0;
+            // The baseline: the lowest p99 of the levels below the top one. The first level's can be
+            // the JIT still compiling (5.6 ms at 1 000 where 25 000 gave 0.93 ms in one run), and a
+            // ratio against a slow baseline would flatter the crowd.
+            long best = Long.MAX_VALUE;
+            int bestLevel = 0;
             for (Map.Entry<Integer, Histogram> e : fl.entrySet()) {
+                if (last != null && last.getValueAtPercentile(99) < best) {
+                    best = last.getValueAtPercentile(99);
+                    bestLevel = lastLevel;
+                }
                 last = e.getValue();
                 lastLevel = e.getKey();
             }
-            double ratio = last.getValueAtPercentile(99) / (double) Math.max(1, first.getValueAtPercentile(99));
-            sb.append(String.format(Locale.ROOT, "| PING p99 at %,d ≤ 2 × p99 at %,d | %s vs %s: %.2f × | %s |%n", lastLevel,
-                    fl.keySet().iterator().next(), ms(last.getValueAtPercentile(99)), ms(first.getValueAtPercentile(99)), ratio,
-                    ratio <= 2 ? "met" : "missed"));
+            long p99 = last.getValueAtPercentile(99);
+            double ratio = p99 / (double) Math.max(1, best);
+            long hold = field(ev, "hold", "p99_us");
+            double holdRatio = hold < 0 ? 0 : hold / (double) Math.max(1, best);
+            sb.append(String.format(Locale.ROOT, "| PING p99 at %,d ≤ 2 × p99 at 1 000 | %s at %,d (%.2f × the lowest p99 below it, %s at %,d; at %,d: %s)%s | %s |%n",
+                    lastLevel, ms(p99), lastLevel, ratio, ms(best), bestLevel, firstLevel, ms(first.getValueAtPercentile(99)),
+                    hold < 0 ? "" : String.format(Locale.ROOT, "; over the 60 s hold after the storm: %s (%.2f ×)", ms(hold), holdRatio),
+                    ratio <= 2 && holdRatio <= 2 ? "met" : ratio <= 2 ? "met in the sample, missed over the hold" : "missed"));
         }
         if (field(ev, "storm", "open") >= 0) {
             long failed = field(ev, "storm", "refused") + field(ev, "storm", "reset") + field(ev, "storm", "timeout")
                     + field(ev, "storm", "busy") + field(ev, "storm", "other");
             sb.append(String.format(Locale.ROOT, "| storm: all connects at once, 0 refused or reset | %,d open in %.1f s, %d failed | %s |%n",
-                    field(ev, "storm", "open"), 0.0 + field(ev, "storm", "seconds"), failed, failed == 0 ? "met" : "missed"));
+                    field(ev, "storm", "open"), decimal(ev, "storm", "seconds"), failed, failed == 0 ? "met" : "missed"));
         }
         if (field(ev, "hold", "open") >= 0) {
             sb.append(String.format(Locale.ROOT, "| hold ≥ 60 s: 0 lost, 0 workers killed as hung | %,d open, %d lost, %d hung kills | %s |%n",
@@ -130,11 +157,13 @@ public final class ScaleReport {
         }
         if (field(ev, "reload", "reload_ms") >= 0) {
             long failures = field(ev, "reload", "reconnect_refused") + field(ev, "reload", "reconnect_reset")
-                    + field(ev, "reload", "reconnect_busy") + field(ev, "reload", "reconnect_timeout")
-                    + Math.max(0, field(ev, "reload", "greet_errors"));
-            sb.append(String.format(Locale.ROOT, "| reload with the crowd: completes, 0 failed new connections | generation %d in %.1f s; %,d idle connections closed by the drains and reopened; %d failed | %s |%n",
+                    + field(ev, "reload", "reconnect_busy") + field(ev, "reload", "reconnect_timeout");
+            // The greet client's errors: -1 when its summary could not be read, which is no zero.
+            long greet = field(ev, "reload", "greet_errors");
+            sb.append(String.format(Locale.ROOT, "| reload with the crowd: completes, 0 failed new connections | generation %d in %.1f s; %,d idle connections closed by the drains and reopened; %d failed reconnects; new connections: %s | %s |%n",
                     field(ev, "reload", "generation"), field(ev, "reload", "reload_ms") / 1000.0,
-                    field(ev, "reload", "closed_by_drain"), failures, failures == 0 ? "met" : "missed"));
+                    field(ev, "reload", "closed_by_drain"), failures, greet < 0 ? "not counted (no summary from the greet client)" : greet + " failed",
+                    failures == 0 && greet == 0 ? "met" : failures == 0 && greet < 0 ? "not shown" : "missed"));
         }
         if (field(ev, "kill", "victim") >= 0) {
             boolean ok = field(ev, "kill", "hung_kills") == 0 && ev.stream().anyMatch(l -> l.contains("\"others_unchanged\":true"));

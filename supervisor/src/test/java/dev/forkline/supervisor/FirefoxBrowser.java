@@ -36,7 +36,7 @@ final class FirefoxBrowser implements Browser {
     private final Path profile;
     private int nextId = 1;
 
-    /** {@code phone}: a 390 x 844 viewport at twice the pixel density. */
+    /** {@code phone}: a 390 x 844 viewport at twice the pixel density (no touch emulation, unlike Chromium's). */
     FirefoxBrowser(boolean phone) throws Exception {
         Path bridge = install();
         profile = Files.createTempDirectory("forkline-firefox");
@@ -64,19 +64,34 @@ final class FirefoxBrowser implements Browser {
         System.err.println("FirefoxBrowser: " + version);
     }
 
-    /** Copies the bridge to target/browser and installs its locked dependencies there, once. */
+    /**
+     * Copies the bridge to target/browser and installs its locked dependencies there, once per lock
+     * file (a marker named after the lock's hash; a changed lock or a half-finished install installs
+     * again). {@code --prefer-offline}: npm's cache serves a repeated install.
+     */
     private static synchronized Path install() throws Exception {
         Files.createDirectories(INSTALLED);
         for (String f : List.of("package.json", "package-lock.json", "bidi-bridge.mjs")) {
             Files.copy(SOURCES.resolve(f), INSTALLED.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
-        if (!Files.isDirectory(INSTALLED.resolve("node_modules").resolve("puppeteer-core"))) {
-            Process npm = new ProcessBuilder(NeedsPrograms.Condition.find("npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error")
-                    .directory(INSTALLED.toFile()).redirectErrorStream(true).start();
-            String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
-                throw new IllegalStateException("npm ci in " + INSTALLED.toAbsolutePath() + " failed:\n" + out);
+        String lockHash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(SOURCES.resolve("package-lock.json")))).substring(0, 16);
+        Path marker = INSTALLED.resolve(".installed-" + lockHash);
+        if (!Files.exists(marker)) {
+            Path log = INSTALLED.resolve("npm-ci.log");
+            Process npm = new ProcessBuilder(NeedsPrograms.Condition.find("npm"), "ci", "--prefer-offline",
+                    "--no-audit", "--no-fund", "--loglevel=error")
+                    .directory(INSTALLED.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!npm.waitFor(5, TimeUnit.MINUTES)) {
+                npm.descendants().forEach(ProcessHandle::destroyForcibly);
+                npm.destroyForcibly();
+                throw new IllegalStateException("npm ci in " + INSTALLED.toAbsolutePath() + " took over 5 minutes:\n"
+                        + Files.readString(log));
             }
+            if (npm.exitValue() != 0) {
+                throw new IllegalStateException("npm ci in " + INSTALLED.toAbsolutePath() + " failed:\n" + Files.readString(log));
+            }
+            Files.writeString(marker, lockHash);
         }
         return INSTALLED.resolve("bidi-bridge.mjs").toAbsolutePath();
     }
@@ -169,7 +184,8 @@ final class FirefoxBrowser implements Browser {
         List<String> errors = new ArrayList<>();
         for (Object e : (List<Object>) call("errors", new JsonObject())) {
             String message = String.valueOf(e);
-            if (!message.contains("401")) { // the refused token, on purpose
+            // The refused token, on purpose: the page's own 401, never another message with "401" in it.
+            if (!(message.contains("401") && message.toLowerCase(java.util.Locale.ROOT).contains("unauthorized"))) {
                 errors.add(message);
             }
         }
