@@ -82,16 +82,9 @@ public final class ScaleReport {
         return -1;
     }
 
+    /** A whole figure of a phase's result, or -1 when absent. */
     private static long field(List<String> events, String phase, String name) {
-        for (String line : events) {
-            if (line.startsWith(phase + "\t")) {
-                Matcher m = Pattern.compile("\"" + name + "\":\"?(-?\\d+)").matcher(line);
-                if (m.find()) {
-                    return Long.parseLong(m.group(1));
-                }
-            }
-        }
-        return -1;
+        return (long) decimal(events, phase, name);
     }
 
     /** Each goal of the issue, met or missed, from this run's numbers. */
